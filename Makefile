@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# flowlane top-level Makefile.
+#
+#   make            libflowlane (static + shared) and the tools, release build
+#   make check      every test: Catch2 (release, ASan+UBSan, TSan), fuzz, freestanding, kernel
+#   make demo       the default scenario
+#   make bench      Google Benchmark suite
+#
+# When invoked by Kbuild (make -C $KDIR M=$PWD) this file only hands over to ./Kbuild.
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+TOP := $(abspath .)
+BUILD ?= build
+ifeq ($(origin CXX),default)
+CXX := clang++
+endif
+ifeq ($(origin CC),default)
+CC := clang
+endif
+
+# ---------------------------------------------------------------------------
+# Debian packages the userspace side needs; `make deps` installs what is missing.
+USER_PACKAGES := clang llvm libclang-rt-14-dev g++ make pkg-config liburcu-dev catch2 \
+	libbenchmark-dev libabsl-dev libnl-3-dev libnl-route-3-dev libpcap-dev iproute2
+DEPS_STAMP := $(BUILD)/.deps-user
+.PHONY: deps
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/need-packages
+	@mkdir -p $(@D)
+	@scripts/need-packages $(USER_PACKAGES)
+	@touch $@
+
+# ---------------------------------------------------------------------------
+# Sources (discovered, so new files need no Makefile edit).
+#  core:      freestanding C++ (nf_flow_table/, offload/): no stdlib, no exceptions
+#  platform:  the userspace implementation of the boundary (harness/platform)
+#  harness:   mock NICs, simulator, fakes (harness/*, minus tests/bench/fuzz/cli/vm)
+CORE_SRCS     := $(sort $(wildcard nf_flow_table/*.cpp offload/*.cpp))
+PLATFORM_SRCS := $(sort $(wildcard harness/platform/*.cpp))
+HARNESS_SRCS  := $(sort $(shell find harness -name '*.cpp' \
+	-not -path 'harness/platform/*' -not -path 'harness/tests/*' -not -path 'harness/bench/*' \
+	-not -path 'harness/fuzz/*' -not -path 'harness/cli/*' -not -path 'harness/vm/*' \
+	-not -path 'harness/demo/*' 2>/dev/null))
+TEST_SRCS     := $(sort $(shell find harness/tests -name '*.cpp' 2>/dev/null))
+BENCH_SRCS    := $(sort $(shell find harness/bench -name '*.cpp' 2>/dev/null))
+FUZZ_SRCS     := $(sort $(shell find harness/fuzz -name '*_fuzz.cpp' 2>/dev/null))
+CLI_SRCS      := $(sort $(shell find harness/cli -name '*.cpp' 2>/dev/null))
+
+PKG_CFLAGS := $(shell pkg-config --cflags liburcu-memb liburcu-cds libnl-3.0 libnl-route-3.0 libpcap 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs liburcu-memb liburcu-cds libnl-3.0 libnl-route-3.0 libpcap 2>/dev/null)
+
+CPPFLAGS_ALL := -Iinclude -I. -MMD -MP
+WARNINGS     := -Wall -Wextra -Werror -Wthread-safety -Wno-unused-parameter -Wshadow \
+	-Wno-missing-field-initializers -Wimplicit-fallthrough
+CXXSTD       := -std=c++20
+CORE_FLAGS   := -fno-exceptions -fno-rtti -fno-threadsafe-statics -DFL_USERSPACE=1
+HOST_FLAGS   := $(PKG_CFLAGS) -DFL_USERSPACE=1
+
+# Build variants: rel (optimised), asan (ASan + UBSan), tsan (ThreadSanitizer).
+VARIANTS     := rel asan tsan
+OPT_rel      := -O2 -g
+OPT_asan     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -DFL_SANITIZE=1
+OPT_tsan     := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -DFL_SANITIZE=1
+LD_rel       :=
+LD_asan      := -fsanitize=address,undefined
+LD_tsan      := -fsanitize=thread
+
+define variant_rules
+$(BUILD)/$(1)/core/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXSTD) $$(CPPFLAGS_ALL) $$(WARNINGS) $$(OPT_$(1)) $$(CORE_FLAGS) -fPIC -c $$< -o $$@
+$(BUILD)/$(1)/host/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXSTD) $$(CPPFLAGS_ALL) $$(WARNINGS) $$(OPT_$(1)) $$(HOST_FLAGS) -fPIC -c $$< -o $$@
+
+CORE_OBJS_$(1)     := $$(patsubst %.cpp,$(BUILD)/$(1)/core/%.o,$(CORE_SRCS))
+PLATFORM_OBJS_$(1) := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(PLATFORM_SRCS))
+HARNESS_OBJS_$(1)  := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(HARNESS_SRCS))
+TEST_OBJS_$(1)     := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(TEST_SRCS))
+
+$(BUILD)/$(1)/libflowlane.a: $$(CORE_OBJS_$(1)) $$(PLATFORM_OBJS_$(1))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(BUILD)/$(1)/libflharness.a: $$(HARNESS_OBJS_$(1))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(BUILD)/$(1)/flowlane_tests: $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a $(BUILD)/$(1)/libflowlane.a
+	$$(CXX) $$(OPT_$(1)) $$(LD_$(1)) -o $$@ $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a \
+		$(BUILD)/$(1)/libflowlane.a $$(PKG_LIBS) -lpthread
+
+-include $$(CORE_OBJS_$(1):.o=.d) $$(PLATFORM_OBJS_$(1):.o=.d) $$(HARNESS_OBJS_$(1):.o=.d) \
+	$$(TEST_OBJS_$(1):.o=.d)
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+
+REL := $(BUILD)/rel
+$(REL)/libflowlane.so: $(CORE_OBJS_rel) $(PLATFORM_OBJS_rel)
+	$(CXX) -shared -o $@ $^ $(PKG_LIBS) -lpthread
+
+CLI_OBJS := $(patsubst %.cpp,$(REL)/host/%.o,$(CLI_SRCS))
+-include $(CLI_OBJS:.o=.d)
+$(REL)/flowlane: $(CLI_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a
+	$(CXX) -o $@ $(CLI_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a $(PKG_LIBS) -lpthread
+
+.PHONY: all lib tools
+lib: $(REL)/libflowlane.a $(REL)/libflowlane.so
+tools: $(if $(CLI_SRCS),$(REL)/flowlane)
+all: lib tools
+
+# Further targets live in mk/*.mk (tests, freestanding check, bench, fuzz, kernel, vm, demo).
+# Each fragment appends the targets `make check` must run to CHECK_TARGETS.
+CHECK_TARGETS :=
+include $(sort $(wildcard mk/*.mk))
+
+# `make check`: install what is missing, then run every check target in order, keep going
+# after a failure so one run shows everything, and fail at the end if any failed.
+.PHONY: check
+check: $(DEPS_STAMP)
+	@failed=""; \
+	for t in $(CHECK_TARGETS); do \
+		echo "=== make $$t"; \
+		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
+	done; \
+	echo "=== check summary: $(words $(CHECK_TARGETS)) targets, failed:$${failed:- none}"; \
+	[ -z "$$failed" ]
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -s module-clean 2>/dev/null || true
+
+endif

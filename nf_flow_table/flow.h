@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// struct fl_flow: one offloaded connection, both directions.
+//
+// Layout: each direction's hash link and lookup key fill one 64-byte line, so a
+// lookup touches the bucket and one line of the flow. Flows carry no RCU head:
+// GC unlinks a batch, waits for one grace period and frees the batch.
+#ifndef FLOWLANE_CORE_FLOW_H
+#define FLOWLANE_CORE_FLOW_H
+
+#include "flowlane/flowtable.h"
+#include "nf_flow_table/rhashtable.h"
+#include "nf_flow_table/sync.h"
+#include "nf_flow_table/tuple.h"
+
+// Flag bits private to the core (the public ones are in enum fl_flow_flags).
+namespace fl {
+constexpr u32 kFlowUnlinked = 1u << 31; // removed from the table, waiting to be freed
+constexpr u32 kFlowPublicMask = 0x0000ffffu;
+} // namespace fl
+
+struct fl_flow {
+	fl::HashEntry<fl::Tuple> entry[2]; // [dir]: the key is the direction's tuple
+	struct fl_xmit xmit[2];
+	fl::Atomic<fl::u64> packets[2];
+	fl::Atomic<fl::u64> bytes[2];
+	fl::AtomicFlags flags;
+	fl::Atomic<fl::u32> timeout; // tick at which the flow expires
+	void *ct;
+	struct fl_flow *gc_next; // GC's free list (only after unlinking)
+
+	const fl::Tuple &tuple(fl::Dir d) const { return entry[fl::index_of(d)].key; }
+	const struct fl_xmit &out(fl::Dir d) const { return xmit[fl::index_of(d)]; }
+	bool torn_down() const { return flags.test(FL_FLOW_TEARDOWN); }
+	fl::u8 l4proto() const { return entry[0].key.l4proto; }
+	fl::u8 l3proto() const { return entry[0].key.l3proto; }
+
+	// The flow that owns a hash entry: the key's dir says which slot it is.
+	static struct fl_flow *from_entry(fl::HashEntry<fl::Tuple> *e)
+	{
+		return e->key.dir == FL_DIR_ORIGINAL ? FL_CONTAINER_OF(e, struct fl_flow, entry[0])
+						     : FL_CONTAINER_OF(e, struct fl_flow, entry[1]);
+	}
+};
+
+namespace fl {
+
+using Flow = struct fl_flow;
+
+static_assert(sizeof(HashEntry<Tuple>) == 64, "a direction's link + key must fill one line");
+static_assert(sizeof(Flow) <= 256, "struct fl_flow grew past 256 bytes");
+
+struct TupleTraits {
+	static u32 hash(const Tuple &t, u64 seed) { return tuple_hash(t, seed); }
+	static bool equal(const Tuple &a, const Tuple &b) { return tuple_key_equal(a, b); }
+};
+
+using FlowHash = Rhashtable<Tuple, TupleTraits>;
+
+} // namespace fl
+
+#endif // FLOWLANE_CORE_FLOW_H

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Flow lifecycle, the table of both directions, GC and statistics.
+#include "nf_flow_table/flow_table.h"
+
+namespace fl {
+
+namespace {
+
+constexpr u32 kDefaultTimeoutS = 30;
+constexpr u32 kMaxTimeoutS = 24 * 3600 * 7;
+
+bool xmit_valid(const struct fl_xmit &x)
+{
+	if (x.kind != FL_XMIT_NEIGH && x.kind != FL_XMIT_DIRECT && x.kind != FL_XMIT_XFRM)
+		return false;
+	return x.mtu >= 68 && x.ifindex > 0 && x.hw_ifindex >= 0;
+}
+
+// NAT is whatever makes the reply tuple differ from the mirrored original.
+u32 derive_nat_flags(const Tuple &orig, const Tuple &reply)
+{
+	u32 flags = 0;
+	if (!addr_equal(orig.src, reply.dst) || orig.src_port != reply.dst_port)
+		flags |= FL_FLOW_SNAT;
+	if (!addr_equal(orig.dst, reply.src) || orig.dst_port != reply.src_port)
+		flags |= FL_FLOW_DNAT;
+	return flags;
+}
+
+bool params_valid(const struct fl_flow_params &p)
+{
+	const Tuple &o = p.tuple[FL_DIR_ORIGINAL];
+	const Tuple &r = p.tuple[FL_DIR_REPLY];
+	return tuple_valid(o) && tuple_valid(r) && o.l3proto == r.l3proto &&
+	       o.l4proto == r.l4proto && xmit_valid(p.xmit[0]) && xmit_valid(p.xmit[1]);
+}
+
+} // namespace
+
+// ------------------------------------------------------------------ table
+
+FlowTable::FlowTable(const struct fl_flowtable_config &cfg, FlowHash *hash, struct fl_work *gc_work)
+	: flags_(cfg.flags), ops_(cfg.ops),
+	  gc_interval_ticks_(cfg.gc_interval_ms ? max<u32>(1, cfg.gc_interval_ms * fl_time_hz() / 1000)
+						: 0),
+	  tcp_timeout_s_(cfg.tcp_timeout_s ? cfg.tcp_timeout_s : kDefaultTimeoutS),
+	  udp_timeout_s_(cfg.udp_timeout_s ? cfg.udp_timeout_s : kDefaultTimeoutS), hash_(hash),
+	  gc_work_(gc_work)
+{
+}
+
+Result<FlowTable *> FlowTable::try_create(const struct fl_flowtable_config &cfg)
+{
+	if (!cfg.ops || (cfg.flags & ~(FL_FLOWTABLE_HW_OFFLOAD | FL_FLOWTABLE_COUNTER)) ||
+	    cfg.tcp_timeout_s > kMaxTimeoutS || cfg.udp_timeout_s > kMaxTimeoutS)
+		return Error::Invalid;
+
+	RhashParams params;
+	if (cfg.min_buckets)
+		params.min_buckets = cfg.min_buckets;
+	FlowHash *hash = TRY(FlowHash::try_create(params));
+
+	void *mem = fl_alloc(sizeof(FlowTable), FL_ALLOC_ZERO);
+	if (!mem)
+		goto destroy_hash;
+	{
+		struct fl_work *work = fl_work_create(&FlowTable::gc_work, mem);
+		if (!work)
+			goto free_mem;
+		FlowTable *ft = new (mem, placement) FlowTable(cfg, hash, work);
+		if (ft->gc_interval_ticks_)
+			fl_work_queue_delayed(work, ft->gc_interval_ticks_);
+		return ft;
+	}
+
+free_mem:
+	fl_free(mem, sizeof(FlowTable));
+destroy_hash:
+	FlowHash::destroy(hash);
+	return Error::NoMemory;
+}
+
+void FlowTable::destroy(FlowTable *ft)
+{
+	if (!ft)
+		return;
+	ft->dying_.store_relaxed(1);
+	// The GC work reschedules itself: stop it before draining.
+	fl_work_destroy(ft->gc_work_);
+	ft->drain_all();
+	FlowHash::destroy(ft->hash_);
+	// Old bucket arrays are freed by RCU callbacks: let them run before we go.
+	fl_rcu_barrier();
+	ft->~FlowTable();
+	fl_free(ft, sizeof(FlowTable));
+}
+
+// Tear down everything and collect until the table is empty; offloaded flows
+// leave only once the hardware has let go of them.
+void FlowTable::drain_all()
+{
+	cleanup_dev(0);
+	for (unsigned round = 0; count() && round < 1000; round++) {
+		struct fl_gc_result res = {};
+		gc(&res);
+		if (count() && hw_)
+			hw_->flush();
+	}
+	FL_ASSERT(count() == 0);
+}
+
+Status FlowTable::set_timeout(u8 l4proto, u32 seconds)
+{
+	if (seconds < 1 || seconds > kMaxTimeoutS)
+		return Error::Invalid;
+	if (l4proto == FL_IPPROTO_TCP)
+		tcp_timeout_s_.store_relaxed(seconds);
+	else if (l4proto == FL_IPPROTO_UDP)
+		udp_timeout_s_.store_relaxed(seconds);
+	else
+		return Error::Invalid;
+	return {};
+}
+
+u32 FlowTable::timeout_s(u8 l4proto) const
+{
+	if (l4proto == FL_IPPROTO_TCP)
+		return tcp_timeout_s_.load_relaxed();
+	if (l4proto == FL_IPPROTO_UDP)
+		return udp_timeout_s_.load_relaxed();
+	return 0;
+}
+
+u32 FlowTable::timeout_ticks(u8 l4proto) const { return seconds_to_ticks(timeout_s(l4proto)); }
+
+// ------------------------------------------------------------------ flows
+
+Result<Flow *> FlowTable::try_create_flow(const struct fl_flow_params &p)
+{
+	if (!params_valid(p))
+		return Error::Invalid;
+	auto *flow = static_cast<Flow *>(fl_alloc(sizeof(Flow), FL_ALLOC_ATOMIC | FL_ALLOC_ZERO));
+	if (!flow)
+		return Error::NoMemory;
+	for (unsigned d = 0; d < 2; d++) {
+		flow->entry[d].key = p.tuple[d];
+		flow->entry[d].key.dir = static_cast<u8>(d);
+		flow->xmit[d] = p.xmit[d];
+	}
+	flow->ct = p.ct;
+	flow->flags.init(derive_nat_flags(p.tuple[FL_DIR_ORIGINAL], p.tuple[FL_DIR_REPLY]));
+	return flow;
+}
+
+// Release what the flow owns. Only once no reader can reach it.
+void FlowTable::free_flow(Flow *flow)
+{
+	for (unsigned d = 0; d < 2; d++)
+		if (flow->xmit[d].route && ops_->route_release)
+			ops_->route_release(flow->xmit[d].route);
+	if (flow->ct && ops_->ct_release)
+		ops_->ct_release(flow->ct);
+	fl_free(flow, sizeof(Flow));
+}
+
+void FlowTable::free_unadded(Flow *flow)
+{
+	if (flow)
+		free_flow(flow);
+}
+
+Status FlowTable::try_add(Flow *flow)
+{
+	flow->timeout.store_relaxed(Tick::now().plus(timeout_ticks(flow->l4proto())).raw());
+	// Publish the original direction last: GC walks originals, so it never finds
+	// a flow whose reply direction is not linked yet.
+	HashEntry<Tuple> *entries[2] = {&flow->entry[FL_DIR_REPLY], &flow->entry[FL_DIR_ORIGINAL]};
+	Status st = hash_->insert_all(entries, 2);
+	if (!st.ok()) {
+		add_exists_.fetch_add(1);
+		return st;
+	}
+	flows_added_.fetch_add(1);
+	if ((flags_ & FL_FLOWTABLE_HW_OFFLOAD) && hw_) {
+		flow->flags.set(FL_FLOW_HW);
+		hw_->flow_added(*flow);
+	}
+	return {};
+}
+
+Flow *FlowTable::find(const Tuple &key, Dir *dir) const
+{
+	HashEntry<Tuple> *e = hash_->lookup(key);
+	if (!e)
+		return nullptr;
+	*dir = static_cast<Dir>(e->key.dir);
+	return Flow::from_entry(e);
+}
+
+bool FlowTable::usable(const Flow &flow) const
+{
+	if (flow.torn_down())
+		return false;
+	return !(flow.ct && ops_->ct_alive && !ops_->ct_alive(flow.ct));
+}
+
+void FlowTable::refresh(Flow &flow)
+{
+	Tick next = Tick::now().plus(timeout_ticks(flow.l4proto()));
+	// Write at most once a second: both directions' CPUs share this line.
+	if (next.since(Tick(flow.timeout.load_relaxed())) <= static_cast<s32>(fl_time_hz()))
+		return;
+	flow.timeout.store_relaxed(next.raw());
+	if (flow.flags.test(FL_FLOW_HW) && hw_)
+		hw_->flow_refreshed(flow);
+}
+
+void FlowTable::teardown(Flow &flow, enum fl_teardown_reason why)
+{
+	if (flow.flags.test_and_set(FL_FLOW_TEARDOWN))
+		return;
+	teardowns_.fetch_add(1);
+	if (flow.ct && ops_->ct_teardown)
+		ops_->ct_teardown(flow.ct, why);
+}
+
+unsigned long FlowTable::cleanup_dev(s32 ifindex)
+{
+	unsigned long n = 0;
+	for_each_flow([&](Flow &flow) {
+		bool match = ifindex == 0;
+		for (unsigned d = 0; d < 2 && !match; d++)
+			match = flow.entry[d].key.iifindex == ifindex ||
+				flow.xmit[d].ifindex == ifindex || flow.xmit[d].hw_ifindex == ifindex;
+		if (match && !flow.torn_down()) {
+			teardown(flow, ifindex ? FL_TEARDOWN_DEVICE : FL_TEARDOWN_EXPLICIT);
+			n++;
+		}
+		return true;
+	});
+	return n;
+}
+
+// -------------------------------------------------------------------- GC
+
+bool FlowTable::expired(const Flow &flow) const
+{
+	return Tick::now().since(Tick(flow.timeout.load_relaxed())) >= 0;
+}
+
+void FlowTable::unlink(Flow &flow)
+{
+	HashEntry<Tuple> *entries[2] = {&flow.entry[FL_DIR_ORIGINAL], &flow.entry[FL_DIR_REPLY]};
+	hash_->remove_all(entries, 2);
+}
+
+// One flow's GC step; returns true when the flow was unlinked and must be freed.
+bool FlowTable::gc_visit(Flow &flow, struct fl_gc_result &res)
+{
+	res.visited++;
+	if (flow.flags.test(kFlowUnlinked))
+		return false; // seen twice during a resize
+	if (!flow.torn_down()) {
+		if (expired(flow)) {
+			teardown(flow, FL_TEARDOWN_TIMEOUT);
+			res.expired++;
+		} else if (flow.ct && ops_->ct_alive && !ops_->ct_alive(flow.ct)) {
+			teardown(flow, FL_TEARDOWN_CT_DYING);
+			res.ct_dying++;
+		}
+	}
+	if (!flow.torn_down()) {
+		if (flow.flags.test(FL_FLOW_HW) && hw_)
+			hw_->flow_stats(flow);
+		return false;
+	}
+	if (flow.flags.test(FL_FLOW_HW) && hw_ && !flow.flags.test(FL_FLOW_HW_DEAD)) {
+		if (!flow.flags.test(FL_FLOW_HW_DYING))
+			hw_->flow_removing(flow);
+		res.hw_waiting++;
+		return false;
+	}
+	flow.flags.set(kFlowUnlinked);
+	unlink(flow);
+	return true;
+}
+
+void FlowTable::free_batch(Flow *list)
+{
+	if (!list)
+		return;
+	// One grace period for the whole batch: no reader still holds any of them.
+	fl_rcu_synchronize();
+	while (list) {
+		Flow *next = list->gc_next;
+		free_flow(list);
+		list = next;
+	}
+}
+
+void FlowTable::gc(struct fl_gc_result *res)
+{
+	struct fl_gc_result local = {};
+	if (!res)
+		res = &local;
+	*res = {};
+	u32 idle = 0;
+	if (!gc_running_.compare_exchange(idle, 1))
+		return; // another pass is running; it does the work
+	Flow *batch = nullptr;
+	for_each_flow([&](Flow &flow) {
+		if (gc_visit(flow, *res)) {
+			flow.gc_next = batch;
+			batch = &flow;
+			res->freed++;
+		}
+		return true;
+	});
+	free_batch(batch);
+	gc_running_.store_release(0);
+	gc_runs_.fetch_add(1);
+	gc_expired_.fetch_add(res->expired);
+	gc_freed_.fetch_add(res->freed);
+}
+
+void FlowTable::gc_work(void *arg)
+{
+	auto *ft = static_cast<FlowTable *>(arg);
+	ft->gc(nullptr);
+	if (!ft->dying_.load_relaxed())
+		fl_work_queue_delayed(ft->gc_work_, ft->gc_interval_ticks_);
+}
+
+// ------------------------------------------------------------------ stats
+
+void FlowTable::stats(struct fl_stats *st) const
+{
+	zero_bytes(st, sizeof(*st));
+	for (unsigned s = 0; s < kStatSlots; s++) {
+		st->hits += stat_slots_[s].hits.load_relaxed();
+		for (unsigned r = 0; r < FL_SLOW_REASON_COUNT; r++)
+			st->slow[r] += stat_slots_[s].slow[r].load_relaxed();
+	}
+	st->flows_added = flows_added_.load_relaxed();
+	st->add_exists = add_exists_.load_relaxed();
+	st->teardowns = teardowns_.load_relaxed();
+	st->gc_runs = gc_runs_.load_relaxed();
+	st->gc_expired = gc_expired_.load_relaxed();
+	st->gc_freed = gc_freed_.load_relaxed();
+	RhashStats hs = hash_->stats();
+	st->resizes = hs.resizes;
+	st->resize_failed = hs.resize_failed;
+	st->buckets = hash_->buckets();
+}
+
+} // namespace fl
