@@ -90,8 +90,6 @@ void FlowTable::destroy(FlowTable *ft)
 	fl_work_destroy(ft->gc_work_);
 	ft->drain_all();
 	FlowHash::destroy(ft->hash_);
-	// Old bucket arrays are freed by RCU callbacks: let them run before we go.
-	fl_rcu_barrier();
 	ft->~FlowTable();
 	fl_free(ft, sizeof(FlowTable));
 }

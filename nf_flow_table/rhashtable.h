@@ -53,8 +53,9 @@ public:
 
 	// Allocates the first bucket array, the writer lock and the resize work.
 	static Result<Rhashtable *> try_create(const RhashParams &params);
-	// Asserts the table is empty; cancels resizing; frees the bucket arrays.
-	// context: sleep. No reader may still hold a pointer into the table.
+	// Asserts the table is empty; cancels resizing; frees the bucket arrays, also
+	// those waiting for a grace period. context: sleep. No reader may still hold
+	// a pointer into the table.
 	static void destroy(Rhashtable *ht);
 
 	u32 hash_of(const Key &key) const { return Traits::hash(key, seed_); }
@@ -213,6 +214,8 @@ template <typename K, typename T> void Rhashtable<K, T>::destroy(Rhashtable *ht)
 	ht->~Rhashtable();
 	fl_free(ht, sizeof(Rhashtable));
 	fl_lock_destroy(lock);
+	// Old arrays of past resizes are freed by RCU callbacks: let them run.
+	fl_rcu_barrier();
 }
 
 template <typename K, typename T> void Rhashtable<K, T>::free_table_rcu(struct fl_rcu_head *head)

@@ -35,9 +35,14 @@ namespace {
 char g_grace_period_sync;
 void reader_done() { __tsan_release(&g_grace_period_sync); }
 void grace_period_passed() { __tsan_acquire(&g_grace_period_sync); }
+// liburcu's callback queue hands the head to its worker thread unseen.
+void handoff_send(void *head) { __tsan_release(head); }
+void handoff_receive(void *head) { __tsan_acquire(head); }
 #else
 void reader_done() {}
 void grace_period_passed() {}
+void handoff_send(void *) {}
+void handoff_receive(void *) {}
 #endif
 
 struct RcuThread {
@@ -88,6 +93,7 @@ using UserFn = void (*)(struct fl_rcu_head *);
 
 void call_trampoline(struct rcu_head *head)
 {
+	handoff_receive(head);
 	grace_period_passed();
 	auto *fh = reinterpret_cast<struct fl_rcu_head *>(head);
 	auto fn = reinterpret_cast<UserFn>(fh->opaque[2]);
@@ -99,6 +105,7 @@ void fl_rcu_call(struct fl_rcu_head *head, void (*fn)(struct fl_rcu_head *head))
 {
 	t_rcu.ensure();
 	head->opaque[2] = reinterpret_cast<void *>(fn);
+	handoff_send(head);
 	urcu_memb_call_rcu(reinterpret_cast<struct rcu_head *>(head), call_trampoline);
 }
 
