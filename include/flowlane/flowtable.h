@@ -15,6 +15,7 @@
 #ifndef FLOWLANE_FLOWTABLE_H
 #define FLOWLANE_FLOWTABLE_H
 
+#include "flowlane/boundary.h" /* fl_rcu_read_lock() and friends */
 #include "flowlane/types.h"
 
 FL_EXTERN_C_BEGIN
