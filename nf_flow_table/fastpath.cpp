@@ -292,7 +292,7 @@ Check check_hit(FlowTable &ft, const struct fl_packet &pkt, const Parsed &p, Flo
 		return slow(FL_SLOW_TCP_FIN_RST);
 	}
 	if ((x.kind == FL_XMIT_NEIGH || x.kind == FL_XMIT_XFRM) && x.route && ft.ops().route_valid &&
-	    !ft.ops().route_valid(x.route)) {
+	    !ft.ops().route_valid(x.route, x.route_cookie)) {
 		ft.teardown(flow, FL_TEARDOWN_ROUTE_STALE);
 		return slow(FL_SLOW_ROUTE_STALE);
 	}

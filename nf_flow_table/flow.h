@@ -3,8 +3,9 @@
 // struct fl_flow: one offloaded connection, both directions.
 //
 // Layout: each direction's hash link and lookup key fill one 64-byte line, so a
-// lookup touches the bucket and one line of the flow. Flows carry no RCU head:
-// GC unlinks a batch, waits for one grace period and frees the batch.
+// lookup touches the bucket and one line of the flow; 256 bytes in all. Flows
+// carry no RCU head and no list link: GC collects unlinked flows in a batch,
+// waits for one grace period and frees the batch.
 #ifndef FLOWLANE_CORE_FLOW_H
 #define FLOWLANE_CORE_FLOW_H
 
@@ -27,7 +28,6 @@ struct fl_flow {
 	fl::AtomicFlags flags;
 	fl::Atomic<fl::u32> timeout; // tick at which the flow expires
 	void *ct;
-	struct fl_flow *gc_next; // GC's free list (only after unlinking)
 
 	const fl::Tuple &tuple(fl::Dir d) const { return entry[fl::index_of(d)].key; }
 	const struct fl_xmit &out(fl::Dir d) const { return xmit[fl::index_of(d)]; }
@@ -48,7 +48,8 @@ namespace fl {
 using Flow = struct fl_flow;
 
 static_assert(sizeof(HashEntry<Tuple>) == 64, "a direction's link + key must fill one line");
-static_assert(sizeof(Flow) <= 256, "struct fl_flow grew past 256 bytes");
+static_assert(sizeof(struct fl_xmit) == 40, "struct fl_xmit must stay packed");
+static_assert(sizeof(Flow) == 256, "struct fl_flow must stay 256 bytes (one slab size)");
 
 struct TupleTraits {
 	static u32 hash(const Tuple &t, u64 seed) { return tuple_hash(t, seed); }

@@ -253,8 +253,60 @@ void FlowTable::unlink(Flow &flow)
 	hash_->remove_all(entries, 2);
 }
 
-// One flow's GC step; returns true when the flow was unlinked and must be freed.
-bool FlowTable::gc_visit(Flow &flow, struct fl_gc_result &res)
+// Flows unlinked by one GC pass, freed together after one grace period. The
+// first chunk lives on the stack; more are allocated as needed. If that fails
+// the pass stops unlinking and the rest waits for the next pass: GC always makes
+// progress and never loses a flow.
+class FlowTable::FreeBatch {
+public:
+	explicit FreeBatch(FlowTable &ft) : ft_(ft) {}
+	FreeBatch(const FreeBatch &) = delete;
+	FreeBatch &operator=(const FreeBatch &) = delete;
+
+	bool has_room()
+	{
+		if (cur_->n < kChunk)
+			return true;
+		auto *next = static_cast<Chunk *>(fl_alloc(sizeof(Chunk), FL_ALLOC_ATOMIC));
+		if (!next)
+			return false;
+		next->n = 0;
+		next->prev = cur_;
+		cur_ = next;
+		return true;
+	}
+	void add(Flow *flow) { cur_->flows[cur_->n++] = flow; }
+	// Outside any read-side section: wait once, then free everything.
+	void release()
+	{
+		if (cur_ == &first_ && first_.n == 0)
+			return;
+		fl_rcu_synchronize();
+		while (cur_) {
+			for (u32 i = 0; i < cur_->n; i++)
+				ft_.free_flow(cur_->flows[i]);
+			Chunk *prev = cur_->prev;
+			if (cur_ != &first_)
+				fl_free(cur_, sizeof(Chunk));
+			cur_ = prev;
+		}
+	}
+
+private:
+	static constexpr u32 kChunk = 62;
+	struct Chunk {
+		Chunk *prev;
+		u32 n;
+		Flow *flows[kChunk];
+	};
+
+	FlowTable &ft_;
+	Chunk first_{nullptr, 0, {}};
+	Chunk *cur_ = &first_;
+};
+
+// One flow's GC step; true when the flow is torn down and may be unlinked now.
+bool FlowTable::gc_wants_unlink(Flow &flow, struct fl_gc_result &res)
 {
 	res.visited++;
 	if (flow.flags.test(kFlowUnlinked))
@@ -279,22 +331,7 @@ bool FlowTable::gc_visit(Flow &flow, struct fl_gc_result &res)
 		res.hw_waiting++;
 		return false;
 	}
-	flow.flags.set(kFlowUnlinked);
-	unlink(flow);
 	return true;
-}
-
-void FlowTable::free_batch(Flow *list)
-{
-	if (!list)
-		return;
-	// One grace period for the whole batch: no reader still holds any of them.
-	fl_rcu_synchronize();
-	while (list) {
-		Flow *next = list->gc_next;
-		free_flow(list);
-		list = next;
-	}
 }
 
 void FlowTable::gc(struct fl_gc_result *res)
@@ -306,16 +343,17 @@ void FlowTable::gc(struct fl_gc_result *res)
 	u32 idle = 0;
 	if (!gc_running_.compare_exchange(idle, 1))
 		return; // another pass is running; it does the work
-	Flow *batch = nullptr;
+	FreeBatch batch(*this);
 	for_each_flow([&](Flow &flow) {
-		if (gc_visit(flow, *res)) {
-			flow.gc_next = batch;
-			batch = &flow;
-			res->freed++;
-		}
+		if (!gc_wants_unlink(flow, *res) || !batch.has_room())
+			return true;
+		flow.flags.set(kFlowUnlinked);
+		unlink(flow);
+		batch.add(&flow);
+		res->freed++;
 		return true;
 	});
-	free_batch(batch);
+	batch.release();
 	gc_running_.store_release(0);
 	gc_runs_.fetch_add(1);
 	gc_expired_.fetch_add(res->expired);

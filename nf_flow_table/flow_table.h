@@ -88,13 +88,14 @@ private:
 	FlowTable(const struct fl_flowtable_config &cfg, FlowHash *hash, struct fl_work *gc_work);
 	~FlowTable() = default;
 
+	class FreeBatch;
+
 	StatSlot &slot() { return stat_slots_[fl_this_cpu() % kStatSlots]; }
 	static void gc_work(void *arg);
 	bool expired(const Flow &flow) const;
-	bool gc_visit(Flow &flow, struct fl_gc_result &res);
+	bool gc_wants_unlink(Flow &flow, struct fl_gc_result &res);
 	void unlink(Flow &flow);
 	void free_flow(Flow *flow);
-	void free_batch(Flow *list);
 	void drain_all();
 
 	const unsigned int flags_;

@@ -20,7 +20,7 @@ void ct_account(void *ct, enum fl_dir dir, fl_u32 bytes)
 	ct_of(ct)->acct_packets[dir].fetch_add(1);
 	ct_of(ct)->acct_bytes[dir].fetch_add(bytes);
 }
-bool route_valid(void *r) { return route_of(r)->valid.load(); }
+bool route_valid(void *r, fl_u32) { return route_of(r)->valid.load(); }
 void route_release(void *r) { route_of(r)->releases.fetch_add(1); }
 
 const struct fl_flowtable_ops kOps = {

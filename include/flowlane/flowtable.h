@@ -88,14 +88,15 @@ enum fl_xmit_kind {
 
 /* How packets of one direction leave the router. */
 struct fl_xmit {
-	fl_u8 kind; /* enum fl_xmit_kind */
-	fl_u8 reserved;
-	fl_u16 mtu;          /* largest L3 packet sent without the slowpath */
+	void *route;         /* opaque platform route; released with ops->route_release */
+	fl_u32 route_cookie; /* platform's validity cookie for @route (IPv6 dst cookie) */
 	fl_s32 ifindex;      /* egress device */
 	fl_s32 hw_ifindex;   /* lowest real device (hardware offload), 0 = @ifindex */
+	fl_u16 mtu;          /* largest L3 packet sent without the slowpath */
+	fl_u8 kind;          /* enum fl_xmit_kind */
+	fl_u8 reserved;
 	fl_u8 h_source[FL_ETH_ALEN];
 	fl_u8 h_dest[FL_ETH_ALEN];
-	void *route;         /* opaque platform route; released with ops->route_release */
 };
 
 /* --------------------------------------------------------------- the table */
@@ -136,7 +137,7 @@ struct fl_flowtable_ops {
 	/* FL_FLOWTABLE_COUNTER: one fastpath packet of @bytes in @dir. */
 	void (*ct_account)(void *ct, enum fl_dir dir, fl_u32 bytes);
 	/* Is a cached route still usable? NULL means always. */
-	bool (*route_valid)(void *route);
+	bool (*route_valid)(void *route, fl_u32 cookie);
 	/* Release a route handle; called once per non-NULL route, after a grace period. */
 	void (*route_release)(void *route);
 };

@@ -424,3 +424,35 @@ TEST_CASE("flowtable: allocation failure at every site leaves no leak", "[flowta
 	REQUIRE(fl_flow_create(t.ft, &p, &flow) == 0);
 	REQUIRE(fl_flowtable_add(t.ft, flow) == 0);
 }
+
+TEST_CASE("flowtable: GC frees large batches; a failed batch allocation defers, never loses",
+	  "[flowtable][gc][alloc]")
+{
+	TestPlatform plat;
+	std::vector<std::unique_ptr<FakeCt>> cts;
+	{
+		Table t;
+		for (int i = 0; i < 200; i++) {
+			cts.push_back(std::make_unique<FakeCt>());
+			FlowSpec s;
+			s.client_port = static_cast<uint16_t>(i + 1);
+			s.ct = cts.back().get();
+			add_flow(t.ft, s);
+		}
+		plat.run_work();
+		plat.advance_s(31);
+		flplat::fail_nth_alloc(1); // the first extra chunk of the free batch
+		fl_gc_result r = gc(t.ft);
+		CHECK(r.expired == 200);
+		CHECK(r.freed == 62); // what fits the on-stack chunk
+		CHECK(fl_flowtable_count(t.ft) == 138);
+		r = gc(t.ft);
+		CHECK(r.freed == 138);
+		CHECK(fl_flowtable_count(t.ft) == 0);
+	}
+	for (auto &ct : cts) {
+		CHECK(ct->teardowns == 1);
+		CHECK(ct->releases == 1);
+	}
+	CHECK(plat.leaked_blocks() == 0);
+}
