@@ -267,9 +267,13 @@ public:
 	{
 		if (cur_->n < kChunk)
 			return true;
-		auto *next = static_cast<Chunk *>(fl_alloc(sizeof(Chunk), FL_ALLOC_ATOMIC));
-		if (!next)
+		if (full_)
 			return false;
+		auto *next = static_cast<Chunk *>(fl_alloc(sizeof(Chunk), FL_ALLOC_ATOMIC));
+		if (!next) {
+			full_ = true; // the rest of this pass waits for the next one
+			return false;
+		}
 		next->n = 0;
 		next->prev = cur_;
 		cur_ = next;
@@ -303,6 +307,7 @@ private:
 	FlowTable &ft_;
 	Chunk first_{nullptr, 0, {}};
 	Chunk *cur_ = &first_;
+	bool full_ = false;
 };
 
 // One flow's GC step; true when the flow is torn down and may be unlinked now.
