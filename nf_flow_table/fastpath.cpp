@@ -361,7 +361,7 @@ void nat_port(const struct fl_packet &pkt, const Parsed &p, const L4Csum &c, u32
 // tuple: SNAT rewrites the side that was translated at the source, DNAT the other.
 void apply_nat(const struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir dir)
 {
-	u32 nat = flow.flags.get() & (FL_FLOW_SNAT | FL_FLOW_DNAT);
+	u32 nat = flow.hot(dir) & (FL_FLOW_SNAT | FL_FLOW_DNAT);
 	if (!nat)
 		return;
 	const Tuple &other = flow.tuple(opposite(dir));
@@ -481,7 +481,7 @@ void fastpath(FlowTable &ft, struct fl_packet &pkt, struct fl_result &res)
 	Flow *flow = ft.find(p.key, &dir);
 	if (!flow)
 		return set_slow(ft, res, slow(FL_SLOW_NO_ENTRY));
-	if (!ft.usable(*flow))
+	if (!ft.usable(*flow, dir))
 		return set_slow(ft, res, slow(FL_SLOW_TEARDOWN));
 	c = check_hit(ft, pkt, p, *flow, dir);
 	if (c.reason)

@@ -2,8 +2,10 @@
 //
 // struct fl_flow: one offloaded connection, both directions.
 //
-// Layout: each direction's hash link and lookup key fill one 64-byte line, so a
-// lookup touches the bucket and one line of the flow; 256 bytes in all. Flows
+// Layout: each direction's hash link, lookup key and hot flags fill one 64-byte
+// line, so a lookup touches the bucket and one line of the flow; 256 bytes in all.
+// `flags` is the authority; the per-direction `hot` words repeat the immutable
+// NAT bits and mirror TEARDOWN (set right after it). Flows
 // carry no RCU head and no list link: GC collects unlinked flows in a batch,
 // waits for one grace period and frees the batch.
 #ifndef FLOWLANE_CORE_FLOW_H
@@ -30,6 +32,9 @@ struct fl_flow {
 	void *ct;
 
 	const fl::Tuple &tuple(fl::Dir d) const { return entry[fl::index_of(d)].key; }
+	// The direction's hot copy of the flags a lookup needs (SNAT, DNAT and a
+	// mirror of TEARDOWN), in the same cache line as its key.
+	fl::u32 hot(fl::Dir d) const { return entry[fl::index_of(d)].hot.load_acquire(); }
 	const struct fl_xmit &out(fl::Dir d) const { return xmit[fl::index_of(d)]; }
 	bool torn_down() const { return flags.test(FL_FLOW_TEARDOWN); }
 	fl::u8 l4proto() const { return entry[0].key.l4proto; }

@@ -147,7 +147,10 @@ Result<Flow *> FlowTable::try_create_flow(const struct fl_flow_params &p)
 		flow->xmit[d] = p.xmit[d];
 	}
 	flow->ct = p.ct;
-	flow->flags.init(derive_nat_flags(p.tuple[FL_DIR_ORIGINAL], p.tuple[FL_DIR_REPLY]));
+	u32 nat = derive_nat_flags(p.tuple[FL_DIR_ORIGINAL], p.tuple[FL_DIR_REPLY]);
+	flow->flags.init(nat);
+	flow->entry[0].hot.store_relaxed(nat);
+	flow->entry[1].hot.store_relaxed(nat);
 	return flow;
 }
 
@@ -196,9 +199,9 @@ Flow *FlowTable::find(const Tuple &key, Dir *dir) const
 	return Flow::from_entry(e);
 }
 
-bool FlowTable::usable(const Flow &flow) const
+bool FlowTable::usable(const Flow &flow, Dir dir) const
 {
-	if (flow.torn_down())
+	if (flow.hot(dir) & FL_FLOW_TEARDOWN)
 		return false;
 	return !(flow.ct && ops_->ct_alive && !ops_->ct_alive(flow.ct));
 }
@@ -218,6 +221,8 @@ void FlowTable::teardown(Flow &flow, enum fl_teardown_reason why)
 {
 	if (flow.flags.test_and_set(FL_FLOW_TEARDOWN))
 		return;
+	flow.entry[0].hot.fetch_or(FL_FLOW_TEARDOWN);
+	flow.entry[1].hot.fetch_or(FL_FLOW_TEARDOWN);
 	teardowns_.fetch_add(1);
 	if (flow.ct && ops_->ct_teardown)
 		ops_->ct_teardown(flow.ct, why);

@@ -44,13 +44,13 @@ public:
 
 	// Under RCU: the flow whose direction matches @key, usable or not.
 	Flow *find(const Tuple &key, Dir *dir) const;
-	// Not torn down and conntrack still alive.
-	bool usable(const Flow &flow) const;
+	// Not torn down (as seen from direction @dir's line) and conntrack alive.
+	bool usable(const Flow &flow, Dir dir) const;
 	// Under RCU: find() restricted to usable flows.
 	Flow *lookup(const Tuple &key, Dir *dir) const
 	{
 		Flow *flow = find(key, dir);
-		return flow && usable(*flow) ? flow : nullptr;
+		return flow && usable(*flow, *dir) ? flow : nullptr;
 	}
 	void refresh(Flow &flow);
 	void teardown(Flow &flow, enum fl_teardown_reason why);

@@ -29,11 +29,14 @@
 
 namespace fl {
 
-// The link an object embeds once per key it is reachable by.
+// The link an object embeds once per key it is reachable by. The table owns
+// @next; @key must not change while linked; @hot is the owner's: four bytes of
+// state that sit in the same cache line as the key, so a lookup that reads them
+// touches no other line of the object.
 template <typename Key> struct HashEntry {
 	Atomic<uptr> next; // next entry, or the chain's nulls marker (low bit set)
-	u32 hash;          // hash of @key under the table seed, cached
 	Key key;
+	Atomic<u32> hot;
 };
 
 struct RhashParams {
@@ -67,7 +70,8 @@ public:
 	// Link entries that are not yet in the table. If any key is already present
 	// (or two of @entries share a key) nothing is linked and Error::Exists
 	// returned. The entries are linked in array order and become visible to
-	// readers one by one. Never allocates.
+	// readers one by one. Never allocates. At most kMaxBatch entries.
+	static constexpr unsigned kMaxBatch = 4;
 	Status insert_all(Entry *const *entries, unsigned n) FL_EXCLUDES(lock_);
 
 	// Unlink entries that are in the table (each exactly once). Readers may still
@@ -128,8 +132,8 @@ private:
 
 	BucketTable *newest_table() const FL_REQUIRES(lock_);
 	bool contains_locked(const Key &key, u32 hash) const FL_REQUIRES(lock_);
-	bool unlink_from(BucketTable *t, Entry *e) FL_REQUIRES(lock_);
-	void link_into(BucketTable *t, Entry *e) FL_REQUIRES(lock_);
+	bool unlink_from(BucketTable *t, Entry *e, u32 hash) FL_REQUIRES(lock_);
+	void link_into(BucketTable *t, Entry *e, u32 hash) FL_REQUIRES(lock_);
 	bool migrate_last(BucketTable *old, BucketTable *next, u32 index) FL_REQUIRES(lock_);
 	u32 wanted_size(u32 nelems, u32 size) const;
 	void maybe_schedule_resize(u32 nelems) FL_REQUIRES(lock_);
@@ -235,7 +239,7 @@ typename Rhashtable<K, T>::Entry *Rhashtable<K, T>::lookup_hashed(const K &key, 
 		do {
 			for (p = slot.load_acquire(); !is_marker(p); p = entry_of(p)->next.load_acquire()) {
 				Entry *e = entry_of(p);
-				if (e->hash == hash && T::equal(e->key, key))
+				if (T::equal(e->key, key))
 					return e;
 			}
 			// A foreign marker: a rehash moved us into another chain mid-walk.
@@ -276,17 +280,18 @@ bool Rhashtable<K, T>::contains_locked(const K &key, u32 hash) const
 	return lookup_hashed(key, hash) != nullptr;
 }
 
-template <typename K, typename T> void Rhashtable<K, T>::link_into(BucketTable *t, Entry *e)
+template <typename K, typename T> void Rhashtable<K, T>::link_into(BucketTable *t, Entry *e, u32 hash)
 {
-	Atomic<uptr> &slot = t->bucket(e->hash);
+	Atomic<uptr> &slot = t->bucket(hash);
 	e->next.store_relaxed(slot.load_relaxed());
 	// Publish: a reader that sees the entry sees its key and next pointer.
 	slot.store_release(reinterpret_cast<uptr>(e));
 }
 
-template <typename K, typename T> bool Rhashtable<K, T>::unlink_from(BucketTable *t, Entry *e)
+template <typename K, typename T>
+bool Rhashtable<K, T>::unlink_from(BucketTable *t, Entry *e, u32 hash)
 {
-	Atomic<uptr> *link = &t->bucket(e->hash);
+	Atomic<uptr> *link = &t->bucket(hash);
 	for (uptr p = link->load_relaxed(); !is_marker(p); p = link->load_relaxed()) {
 		Entry *cur = entry_of(p);
 		if (cur == e) {
@@ -302,21 +307,23 @@ template <typename K, typename T> bool Rhashtable<K, T>::unlink_from(BucketTable
 template <typename K, typename T>
 Status Rhashtable<K, T>::insert_all(Entry *const *entries, unsigned n)
 {
+	if (n > kMaxBatch)
+		return Error::Invalid;
+	u32 hash[kMaxBatch];
 	for (unsigned i = 0; i < n; i++)
-		entries[i]->hash = hash_of(entries[i]->key);
+		hash[i] = hash_of(entries[i]->key);
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = i + 1; j < n; j++)
-			if (entries[i]->hash == entries[j]->hash &&
-			    T::equal(entries[i]->key, entries[j]->key))
+			if (hash[i] == hash[j] && T::equal(entries[i]->key, entries[j]->key))
 				return Error::Exists;
 
 	SpinGuard guard(lock_);
 	for (unsigned i = 0; i < n; i++)
-		if (contains_locked(entries[i]->key, entries[i]->hash))
+		if (contains_locked(entries[i]->key, hash[i]))
 			return Error::Exists;
 	BucketTable *t = newest_table();
 	for (unsigned i = 0; i < n; i++)
-		link_into(t, entries[i]);
+		link_into(t, entries[i], hash[i]);
 	u32 nelems = nelems_.fetch_add(n) + n;
 	maybe_schedule_resize(nelems);
 	return {};
@@ -326,9 +333,10 @@ template <typename K, typename T> void Rhashtable<K, T>::remove_all(Entry *const
 {
 	SpinGuard guard(lock_);
 	for (unsigned i = 0; i < n; i++) {
+		u32 hash = hash_of(entries[i]->key);
 		bool found = false;
 		for (BucketTable *t = tbl_.load_relaxed(); t && !found; t = t->future.load_relaxed())
-			found = unlink_from(t, entries[i]);
+			found = unlink_from(t, entries[i], hash);
 		FL_ASSERT(found);
 		if (found)
 			nelems_.fetch_sub(1);
@@ -373,7 +381,7 @@ bool Rhashtable<K, T>::migrate_last(BucketTable *old, BucketTable *next, u32 ind
 	}
 	// Link into the new chain first, then cut from the old one: at every instant
 	// a reader finds the entry in the old chain or, after it, in the new table.
-	link_into(next, e);
+	link_into(next, e, hash_of(e->key));
 	link->store_release(marker_of(old->slots()[index]));
 	return true;
 }
