@@ -15,6 +15,10 @@ else
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
+# Build in parallel unless told otherwise (make -j1 ...).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
 TOP := $(abspath .)
 BUILD ?= build
 ifeq ($(origin CXX),default)
@@ -29,9 +33,20 @@ endif
 USER_PACKAGES := clang llvm libclang-rt-14-dev g++ make pkg-config liburcu-dev catch2 \
 	libbenchmark-dev libabsl-dev libnl-3-dev libnl-route-3-dev libpcap-dev iproute2
 DEPS_STAMP := $(BUILD)/.deps-user
+# Installed before anything else is parsed: compiler flags below come from
+# pkg-config, which needs the packages. The stamp keeps later runs quick.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(DEPS_STAMP)),)
+DEPS_RESULT := $(shell scripts/need-packages $(USER_PACKAGES) 1>&2 && mkdir -p $(BUILD) && \
+	touch $(DEPS_STAMP) && echo ok)
+ifneq ($(DEPS_RESULT),ok)
+$(error could not install the packages flowlane needs: $(USER_PACKAGES))
+endif
+endif
+endif
 .PHONY: deps
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/need-packages
+$(DEPS_STAMP):
 	@mkdir -p $(@D)
 	@scripts/need-packages $(USER_PACKAGES)
 	@touch $@

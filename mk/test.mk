@@ -17,5 +17,9 @@ test-asan: $(BUILD)/asan/flowlane_tests
 test-tsan: $(BUILD)/tsan/flowlane_tests
 	@echo "--- Catch2 (TSan)"
 	TSAN_OPTIONS="$(TSAN_OPTIONS_ALL)" $< $(TEST_ARGS)
-check-unit: test-rel test-asan test-tsan
+# Build the three binaries in parallel, then run them one after the other.
+check-unit: $(BUILD)/rel/flowlane_tests $(BUILD)/asan/flowlane_tests $(BUILD)/tsan/flowlane_tests
+	@$(MAKE) --no-print-directory test-rel
+	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 CHECK_TARGETS += check-unit
