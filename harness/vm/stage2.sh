@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Second stage of the flowlane test guest, run as PID 1 inside the overlay
+# root: a minimal system (lo up, a hostname),
+# then the test script with its output, exit status and dmesg written to the
+# results share, then power off. Placeholders are filled in by run-guest.
+R=/flowlane-results
+# proc, sys, dev, /tmp, /run and debugfs were mounted by the first stage.
+mkdir -p /run/netns /run/lock
+ln -sf /proc/self/mounts /etc/mtab 2>/dev/null
+echo 1 > /proc/sys/kernel/sysrq
+hostname flowlane-guest
+ip link set lo up
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8 FLOWLANE_GUEST=1
+echo "flowlane-vm: guest up after $(cut -d' ' -f1 /proc/uptime) s" > $R/boot
+cd @WORKDIR@ || echo "flowlane-vm: no work directory @WORKDIR@" >> $R/output
+bash $R/script.sh @ARGS@ >> $R/output 2>&1
+echo $? > $R/status.tmp
+dmesg > $R/dmesg
+sync
+mv $R/status.tmp $R/status
+sync
+echo o > /proc/sysrq-trigger
+sleep 10
