@@ -6,7 +6,13 @@
 # results share, then power off. Placeholders are filled in by run-guest.
 R=/flowlane-results
 # proc, sys, dev, /tmp, /run and debugfs were mounted by the first stage.
-mkdir -p /run/netns /run/lock
+mkdir -p /run/netns /run/lock /dev/pts /dev/shm
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /dev/shm
 ln -sf /proc/self/mounts /etc/mtab 2>/dev/null
 echo 1 > /proc/sys/kernel/sysrq
 hostname flowlane-guest

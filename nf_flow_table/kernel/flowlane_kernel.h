@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-side glue shared by the shim, the module entry, the self-check and
+ * the KUnit suites. Nothing here decides anything about flows: that is the
+ * core's job (include/flowlane/flowtable.h).
+ */
+#ifndef FLOWLANE_KERNEL_H
+#define FLOWLANE_KERNEL_H
+
+#include <linux/types.h>
+
+/*
+ * Allocation fault injection for tests: make the Nth fl_alloc() from now fail
+ * (1 = the next one); 0 disarms. Returns the number of failures injected so far.
+ */
+void flowlane_fail_nth_alloc(u64 n);
+u64 flowlane_injected_failures(void);
+/* Blocks currently allocated through fl_alloc() (leak checks). */
+s64 flowlane_live_blocks(void);
+
+/* The KUnit-independent self-check of the core through the shim; 0 on success. */
+int flowlane_selfcheck(void);
+
+#endif /* FLOWLANE_KERNEL_H */
