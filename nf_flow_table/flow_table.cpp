@@ -208,9 +208,12 @@ bool FlowTable::usable(const Flow &flow, Dir dir) const
 
 void FlowTable::refresh(Flow &flow)
 {
-	Tick next = Tick::now().plus(timeout_ticks(flow.l4proto()));
-	// Write at most once a second: both directions' CPUs share this line.
-	if (next.since(Tick(flow.timeout.load_relaxed())) <= static_cast<s32>(fl_time_hz()))
+	u32 timeout = timeout_ticks(flow.l4proto());
+	Tick next = Tick::now().plus(timeout);
+	// Write at most once a second (an eighth of the timeout when that is
+	// shorter): both directions' CPUs share this line.
+	s32 slack = static_cast<s32>(min(fl_time_hz(), timeout / 8));
+	if (next.since(Tick(flow.timeout.load_relaxed())) <= slack)
 		return;
 	flow.timeout.store_relaxed(next.raw());
 	if (flow.flags.test(FL_FLOW_HW) && hw_)

@@ -21,4 +21,8 @@ s64 flowlane_live_blocks(void);
 /* The KUnit-independent self-check of the core through the shim; 0 on success. */
 int flowlane_selfcheck(void);
 
+struct fl_flow_params;
+/* Parameters of test flow @i (distinct for every i < 2^24). */
+void flowlane_test_params(struct fl_flow_params *p, u32 i, void *ct);
+
 #endif /* FLOWLANE_KERNEL_H */

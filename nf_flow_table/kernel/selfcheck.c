@@ -10,6 +10,7 @@
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
+#include <asm/byteorder.h>
 #include <linux/string.h>
 
 #include "flowlane/flowtable.h"
@@ -43,39 +44,9 @@ static const struct fl_flowtable_ops sc_ops = {
 	.ct_release = sc_ct_release,
 };
 
-/* Flow i: 10.(i>>8).(i&255).1:(1024+i) -> 192.168.0.1:80, ingress 1, egress 2. */
-static void sc_params(struct fl_flow_params *p, u32 i, struct sc_ct *ct)
-{
-	__be32 client = htonl(0x0a000001 | (i << 8));
-	__be32 server = htonl(0xc0a80001);
-	int d;
-
-	memset(p, 0, sizeof(*p));
-	for (d = 0; d < 2; d++) {
-		fl_tuple_init(&p->tuple[d]);
-		p->tuple[d].l3proto = FL_L3_IPV4;
-		p->tuple[d].l4proto = FL_IPPROTO_TCP;
-		p->xmit[d].kind = FL_XMIT_DIRECT;
-		p->xmit[d].mtu = 1500;
-		p->xmit[d].ifindex = d ? 1 : 2;
-	}
-	memcpy(p->tuple[0].src.b, &client, 4);
-	memcpy(p->tuple[0].dst.b, &server, 4);
-	p->tuple[0].src_port = htons(1024 + i);
-	p->tuple[0].dst_port = htons(80);
-	p->tuple[0].iifindex = 1;
-	memcpy(p->tuple[1].src.b, &server, 4);
-	memcpy(p->tuple[1].dst.b, &client, 4);
-	p->tuple[1].src_port = htons(80);
-	p->tuple[1].dst_port = htons(1024 + i);
-	p->tuple[1].iifindex = 2;
-	p->ct = ct;
-}
-
 struct sc_reader {
 	struct fl_flowtable *ft;
 	struct fl_flow_params *params;
-	atomic_t stop;
 	unsigned long lookups;
 	unsigned long misses;
 };
@@ -86,7 +57,7 @@ static int sc_reader_fn(void *arg)
 	enum fl_dir dir;
 	u32 i = 0;
 
-	while (!atomic_read(&r->stop)) {
+	while (!kthread_should_stop()) {
 		rcu_read_lock();
 		for (i = 0; i < 1024; i++) {
 			if (!fl_flowtable_lookup(r->ft, &r->params[i].tuple[i & 1], &dir))
@@ -107,7 +78,7 @@ static int sc_add_range(struct fl_flowtable *ft, struct fl_flow_params *params,
 	int err;
 
 	for (i = from; i < to; i++) {
-		sc_params(&params[i], i, ct);
+		flowlane_test_params(&params[i], i, ct);
 		err = fl_flow_create(ft, &params[i], &flow);
 		if (err)
 			return err;
@@ -173,7 +144,6 @@ static int sc_run(struct fl_flowtable *ft, struct fl_flow_params *params, struct
 	err = err ?: sc_add_range(ft, params, ct, 0, 1024);
 	if (err)
 		return err;
-	atomic_set(&reader.stop, 0);
 	task = kthread_run(sc_reader_fn, &reader, "flowlane-sc");
 	if (IS_ERR(task))
 		return PTR_ERR(task);
@@ -185,7 +155,6 @@ static int sc_run(struct fl_flowtable *ft, struct fl_flow_params *params, struct
 			break;
 		msleep(20);
 	}
-	atomic_set(&reader.stop, 1);
 	kthread_stop(task);
 	if (err)
 		return err;

@@ -456,3 +456,24 @@ TEST_CASE("flowtable: GC frees large batches; a failed batch allocation defers, 
 	}
 	CHECK(plat.leaked_blocks() == 0);
 }
+
+TEST_CASE("flowtable: traffic keeps a flow alive even with a one-second timeout",
+	  "[flowtable][gc]")
+{
+	TestPlatform plat;
+	FakeCt ct;
+	Table t;
+	REQUIRE(fl_flowtable_set_timeout(t.ft, FL_IPPROTO_TCP, 1) == 0);
+	FlowSpec spec;
+	spec.ct = &ct;
+	struct fl_flow *flow = add_flow(t.ft, spec);
+	for (int i = 0; i < 10; i++) {
+		plat.advance_ms(300);
+		fl_rcu_read_lock();
+		fl_flow_refresh(t.ft, flow);
+		fl_rcu_read_unlock();
+		CHECK(gc(t.ft).expired == 0);
+	}
+	plat.advance_ms(1100);
+	CHECK(gc(t.ft).expired == 1);
+}
