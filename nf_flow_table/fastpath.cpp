@@ -460,6 +460,20 @@ void fill_xmit(const struct fl_packet &pkt, const Parsed &p, Flow &flow, Dir dir
 	res.out_len = p.l3len + res.l3_offset;
 }
 
+// Bytes from the start of @data the rewrite touches: up to the end of the
+// transport header's checksum.
+u32 write_extent(const Parsed &p)
+{
+	return p.l4off + (p.key.l4proto == FL_IPPROTO_TCP ? tcp::kMinLen : udp::kLen);
+}
+
+Check prepare_write(struct fl_packet &pkt, const Parsed &p)
+{
+	if (!pkt.prepare_write)
+		return kGo;
+	return pkt.prepare_write(&pkt, write_extent(p)) ? kGo : slow(FL_SLOW_NOT_WRITABLE);
+}
+
 void set_slow(FlowTable &ft, struct fl_result &res, const Check &c)
 {
 	res.verdict = FL_VERDICT_SLOWPATH;
@@ -484,6 +498,8 @@ void fastpath(FlowTable &ft, struct fl_packet &pkt, struct fl_result &res)
 	if (!ft.usable(*flow, dir))
 		return set_slow(ft, res, slow(FL_SLOW_TEARDOWN));
 	c = check_hit(ft, pkt, p, *flow, dir);
+	if (!c.reason)
+		c = prepare_write(pkt, p);
 	if (c.reason)
 		return set_slow(ft, res, c);
 

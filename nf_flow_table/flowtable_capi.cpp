@@ -22,7 +22,7 @@ int errno_of(Status st) { return st.ok() ? 0 : to_errno(st.error()); }
 const char *const kSlowNames[FL_SLOW_REASON_COUNT] = {
 	"none",        "not-ip",      "fragment",     "ip-options",  "ttl",
 	"malformed",   "not-tcp-udp", "no-entry",     "teardown",    "mtu",
-	"tcp-fin-rst", "route-stale", "need-pull",    "no-headroom",
+	"tcp-fin-rst", "route-stale", "need-pull",    "no-headroom", "not-writable",
 };
 
 } // namespace

@@ -296,7 +296,16 @@ enum fl_packet_flags {
 };
 
 struct fl_packet {
-	fl_u8 *data;       /* writable bytes: frame, post-Ethernet data or IP packet */
+	/*
+	 * Called once, after every check has passed and before the fastpath
+	 * writes anything, with the number of bytes from @data it will write. It
+	 * may move the packet (then it updates @data, @headlen and @headroom; the
+	 * kernel unshares a cloned sk_buff here). false leaves the packet alone
+	 * and sends it slow (FL_SLOW_NOT_WRITABLE). NULL: @data is writable.
+	 */
+	bool (*prepare_write)(struct fl_packet *pkt, fl_u32 len);
+	void *priv;        /* the platform's own (the kernel: its sk_buff) */
+	fl_u8 *data;       /* frame, post-Ethernet data or IP packet */
 	fl_u32 len;        /* bytes from @data to the end of the packet */
 	fl_u32 headlen;    /* bytes readable and writable at @data (>= headers) */
 	fl_u32 headroom;   /* bytes writable before @data (for L2 pushes) */
@@ -330,6 +339,7 @@ enum fl_slow_reason {
 	FL_SLOW_NEED_PULL,      /* headers not all in @headlen; make @need bytes
 				 * contiguous and call again */
 	FL_SLOW_NO_HEADROOM,    /* FL_PKT_BUILD_L2 without room for the L2 header */
+	FL_SLOW_NOT_WRITABLE,   /* prepare_write() refused */
 	FL_SLOW_REASON_COUNT
 };
 

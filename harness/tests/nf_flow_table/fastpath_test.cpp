@@ -509,3 +509,71 @@ TEST_CASE("fastpath: building L2 needs headroom", "[fastpath]")
 	CHECK(r.res.verdict == FL_VERDICT_XMIT);
 	CHECK(r.res.l3_offset == 22);
 }
+
+namespace {
+
+// A platform that unshares its packet before the first write: copy into a new
+// buffer and point the packet there (as skb_try_make_writable may).
+struct Unshare {
+	std::vector<uint8_t> copy;
+	int calls = 0;
+	fl_u32 asked = 0;
+	bool refuse = false;
+};
+
+bool unshare(struct fl_packet *pkt, fl_u32 len)
+{
+	auto *u = static_cast<Unshare *>(pkt->priv);
+	u->calls++;
+	u->asked = len;
+	if (u->refuse)
+		return false;
+	u->copy.assign(pkt->data - pkt->headroom, pkt->data + pkt->len);
+	pkt->data = u->copy.data() + pkt->headroom;
+	return true;
+}
+
+} // namespace
+
+TEST_CASE("fastpath: prepare_write runs once before any write and may move the packet",
+	  "[fastpath]")
+{
+	TestPlatform plat;
+	Table t;
+	FlowSpec s;
+	s.snat = true;
+	add(t.ft, s);
+	Bytes frame = build_frame(packet_for(s, FL_DIR_ORIGINAL));
+
+	Unshare u;
+	Run r(frame, s.client_if);
+	r.pkt.prepare_write = unshare;
+	r.pkt.priv = &u;
+	r.go(t.ft);
+	REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
+	CHECK(u.calls == 1);
+	CHECK(u.asked == 14 + 20 + 20);
+	// The rewrite happened in the new buffer; the original is untouched.
+	CHECK(r.res.out_data >= u.copy.data());
+	CHECK(r.res.out_data < u.copy.data() + u.copy.size());
+	CHECK(Bytes(r.buf.begin() + kHeadroom, r.buf.end()) == frame);
+	CHECK(read_ip(r.l3()).saddr == s.snat_addr);
+	CHECK(verify_checksums(r.l3(), r.res.out_len - r.res.l3_offset) == "");
+
+	Unshare no;
+	no.refuse = true;
+	Run refused(frame, s.client_if);
+	refused.pkt.prepare_write = unshare;
+	refused.pkt.priv = &no;
+	refused.go(t.ft);
+	CHECK(refused.res.reason == FL_SLOW_NOT_WRITABLE);
+	CHECK(Bytes(refused.buf.begin() + kHeadroom, refused.buf.end()) == frame);
+
+	// Misses never ask.
+	Unshare miss;
+	Run m(frame, 99);
+	m.pkt.prepare_write = unshare;
+	m.pkt.priv = &miss;
+	m.go(t.ft);
+	CHECK(miss.calls == 0);
+}
