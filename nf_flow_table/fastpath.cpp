@@ -19,6 +19,7 @@ struct Parsed {
 	u32 l3off;      // IP header offset from pkt->data
 	u32 l3len;      // IP total length (header + payload)
 	u32 l4off;      // transport header offset from pkt->data
+	u32 l4hdr;      // transport header length
 	u8 ipver;       // 4 or 6
 	u8 tcp_flags;   // TCP only
 	u16 ethertype;  // of the IP packet
@@ -157,7 +158,9 @@ Check parse_l4(const struct fl_packet &pkt, Parsed &p, u8 proto)
 		if (doff < tcp::kMinLen || doff > l4len)
 			return slow(FL_SLOW_MALFORMED);
 		p.tcp_flags = l4[tcp::kFlags];
+		p.l4hdr = doff;
 	} else {
+		p.l4hdr = udp::kLen;
 		u32 ulen = read_be16(l4 + udp::kLength);
 		if (ulen < udp::kLen || ulen > l4len)
 			return slow(FL_SLOW_MALFORMED);
@@ -243,7 +246,7 @@ Check parse_ipv6(const struct fl_packet &pkt, Parsed &p)
 	return parse_l4(pkt, p, nh);
 }
 
-Check parse(const struct fl_packet &pkt, Parsed &p)
+Check parse(const FlowTable &ft, const struct fl_packet &pkt, Parsed &p)
 {
 	fl_tuple_init(&p.key);
 	p.tcp_flags = 0;
@@ -253,7 +256,10 @@ Check parse(const struct fl_packet &pkt, Parsed &p)
 	Check c = parse_l2(pkt, p);
 	if (c.reason)
 		return c;
-	return p.ethertype == FL_ETH_P_IPV4 ? parse_ipv4(pkt, p) : parse_ipv6(pkt, p);
+	bool v4 = p.ethertype == FL_ETH_P_IPV4;
+	if (ft.family() && ft.family() != (v4 ? FL_L3_IPV4 : FL_L3_IPV6))
+		return slow(FL_SLOW_NOT_IP); // another family's flowtable
+	return v4 ? parse_ipv4(pkt, p) : parse_ipv6(pkt, p);
 }
 
 // ---------------------------------------------------------------- checks
@@ -262,8 +268,11 @@ bool exceeds_mtu(const struct fl_packet &pkt, const Parsed &p, u32 mtu)
 {
 	if (p.l3len <= mtu)
 		return false;
-	// A GSO super-packet fits if each segment does.
-	return !((pkt.flags & FL_PKT_GSO) && pkt.gso_seglen && pkt.gso_seglen <= mtu);
+	if (!(pkt.flags & FL_PKT_GSO) || !pkt.gso_size)
+		return true;
+	// A GSO super-packet fits if each of its segments does.
+	u32 segment = (p.l4off - p.l3off) + p.l4hdr + pkt.gso_size;
+	return segment > mtu;
 }
 
 // Bytes the egress L2 header needs: Ethernet plus the encapsulation the other
@@ -488,7 +497,7 @@ void fastpath(FlowTable &ft, struct fl_packet &pkt, struct fl_result &res)
 {
 	zero_bytes(&res, sizeof(res));
 	Parsed p;
-	Check c = parse(pkt, p);
+	Check c = parse(ft, pkt, p);
 	if (c.reason)
 		return set_slow(ft, res, c);
 	Dir dir;

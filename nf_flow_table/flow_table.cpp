@@ -41,7 +41,7 @@ bool params_valid(const struct fl_flow_params &p)
 // ------------------------------------------------------------------ table
 
 FlowTable::FlowTable(const struct fl_flowtable_config &cfg, FlowHash *hash, struct fl_work *gc_work)
-	: flags_(cfg.flags), ops_(cfg.ops),
+	: flags_(cfg.flags), family_(cfg.family), ops_(cfg.ops),
 	  gc_interval_ticks_(cfg.gc_interval_ms ? max<u32>(1, cfg.gc_interval_ms * fl_time_hz() / 1000)
 						: 0),
 	  tcp_timeout_s_(cfg.tcp_timeout_s ? cfg.tcp_timeout_s : kDefaultTimeoutS),
@@ -53,6 +53,7 @@ FlowTable::FlowTable(const struct fl_flowtable_config &cfg, FlowHash *hash, stru
 Result<FlowTable *> FlowTable::try_create(const struct fl_flowtable_config &cfg)
 {
 	if (!cfg.ops || (cfg.flags & ~(FL_FLOWTABLE_HW_OFFLOAD | FL_FLOWTABLE_COUNTER)) ||
+	    (cfg.family && cfg.family != FL_L3_IPV4 && cfg.family != FL_L3_IPV6) ||
 	    cfg.tcp_timeout_s > kMaxTimeoutS || cfg.udp_timeout_s > kMaxTimeoutS)
 		return Error::Invalid;
 

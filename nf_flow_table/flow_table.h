@@ -62,6 +62,8 @@ public:
 	u32 timeout_s(u8 l4proto) const;
 	u32 timeout_ticks(u8 l4proto) const;
 	unsigned int flags() const { return flags_; }
+	// 0, or the only L3 family the fastpath takes.
+	u8 family() const { return family_; }
 	bool counting() const { return flags_ & FL_FLOWTABLE_COUNTER; }
 	const struct fl_flowtable_ops &ops() const { return *ops_; }
 	unsigned long count() const { return hash_->count() / 2; }
@@ -99,6 +101,7 @@ private:
 	void drain_all();
 
 	const unsigned int flags_;
+	const u8 family_;
 	const struct fl_flowtable_ops *const ops_;
 	const u32 gc_interval_ticks_;
 	Atomic<u32> tcp_timeout_s_;

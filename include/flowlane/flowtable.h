@@ -144,6 +144,8 @@ struct fl_flowtable_ops {
 
 struct fl_flowtable_config {
 	unsigned int flags;                 /* enum fl_flowtable_flags */
+	fl_u8 family;                       /* FL_L3_IPV4 or FL_L3_IPV6: the fastpath takes only
+					     * that family (others: FL_SLOW_NOT_IP); 0: both */
 	const struct fl_flowtable_ops *ops; /* required; must outlive the table */
 	fl_u32 tcp_timeout_s;               /* 0: default 30 s */
 	fl_u32 udp_timeout_s;               /* 0: default 30 s */
@@ -292,7 +294,8 @@ enum fl_packet_flags {
 	FL_PKT_BUILD_L2 = 0x2,     /* on FL_XMIT_DIRECT write the egress Ethernet header,
 				    * pushing the VLAN/PPPoE encapsulation it needs */
 	FL_PKT_HW_VLAN = 0x4,      /* an outer VLAN tag was already stripped (@hw_vlan_*) */
-	FL_PKT_GSO = 0x8,          /* @gso_seglen gives the L3 length of each segment */
+	FL_PKT_GSO = 0x8,          /* a segmentation offload packet: @gso_size payload bytes
+				    * per segment (the kernel's gso_size) */
 };
 
 struct fl_packet {
@@ -313,7 +316,7 @@ struct fl_packet {
 	fl_u16 ethertype;  /* FL_ENTRY_ETHERTYPE only, host order */
 	fl_u16 hw_vlan_id;
 	fl_u16 hw_vlan_proto;
-	fl_u16 gso_seglen;
+	fl_u16 gso_size;
 	fl_u8 entry;       /* enum fl_entry */
 	fl_u8 flags;       /* enum fl_packet_flags */
 };

@@ -7,6 +7,9 @@
 #include <linux/moduleparam.h>
 
 #include "nf_flow_table/kernel/flowlane_kernel.h"
+#ifdef FLOWLANE_NFT
+#include "nf_flow_table/kernel/nft_glue.h"
+#endif
 
 static bool selfcheck;
 module_param(selfcheck, bool, 0444);
@@ -21,12 +24,26 @@ static int __init flowlane_init(void)
 		if (err)
 			return err;
 	}
+#ifdef FLOWLANE_NFT
+	err = flowlane_stats_init();
+	if (err)
+		return err;
+	err = flowlane_nft_init();
+	if (err) {
+		flowlane_stats_exit();
+		return err;
+	}
+#endif
 	pr_info("flowlane: loaded\n");
 	return 0;
 }
 
 static void __exit flowlane_exit(void)
 {
+#ifdef FLOWLANE_NFT
+	flowlane_nft_exit();
+	flowlane_stats_exit();
+#endif
 	pr_info("flowlane: unloaded\n");
 }
 

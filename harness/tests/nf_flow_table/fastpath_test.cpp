@@ -24,10 +24,11 @@ constexpr size_t kHeadroom = 32;
 
 struct Table {
 	struct fl_flowtable *ft = nullptr;
-	explicit Table(unsigned flags = 0)
+	explicit Table(unsigned flags = 0, fl_u8 family = 0)
 	{
 		struct fl_flowtable_config cfg = {};
 		cfg.flags = flags;
+		cfg.family = family;
 		cfg.ops = fake_ops();
 		REQUIRE(fl_flowtable_create(&cfg, &ft) == 0);
 	}
@@ -435,9 +436,13 @@ TEST_CASE("fastpath: GSO packets fit when their segments do", "[fastpath]")
 	big.go(t.ft);
 	CHECK(big.res.reason == FL_SLOW_MTU);
 	Run gso(build_frame(fs), s.client_if, FL_PKT_BUILD_L2 | FL_PKT_GSO);
-	gso.pkt.gso_seglen = 1500;
+	gso.pkt.gso_size = 1460; // 20 + 20 + 1460 = 1500 per segment
 	gso.go(t.ft);
 	CHECK(gso.res.verdict == FL_VERDICT_XMIT);
+	Run fat(build_frame(fs), s.client_if, FL_PKT_BUILD_L2 | FL_PKT_GSO);
+	fat.pkt.gso_size = 1461;
+	fat.go(t.ft);
+	CHECK(fat.res.reason == FL_SLOW_MTU);
 }
 
 TEST_CASE("fastpath: the kernel's ethertype entry and raw L3 entry", "[fastpath]")
@@ -576,4 +581,23 @@ TEST_CASE("fastpath: prepare_write runs once before any write and may move the p
 	m.pkt.priv = &miss;
 	m.go(t.ft);
 	CHECK(miss.calls == 0);
+}
+
+TEST_CASE("fastpath: an ip or ip6 flowtable takes only its own family", "[fastpath]")
+{
+	TestPlatform plat;
+	for (fl_u8 family : {fl_u8(FL_L3_IPV4), fl_u8(FL_L3_IPV6)}) {
+		Table t(0, family);
+		FlowSpec v4;
+		FlowSpec v6 = v6_spec();
+		add(t.ft, v4);
+		add(t.ft, v6);
+		Run r4(build_frame(packet_for(v4, FL_DIR_ORIGINAL)), v4.client_if);
+		r4.go(t.ft);
+		Run r6(build_frame(packet_for(v6, FL_DIR_ORIGINAL)), v6.client_if);
+		r6.go(t.ft);
+		CHECK(r4.res.verdict == (family == FL_L3_IPV4 ? FL_VERDICT_XMIT : FL_VERDICT_SLOWPATH));
+		CHECK(r6.res.verdict == (family == FL_L3_IPV6 ? FL_VERDICT_XMIT : FL_VERDICT_SLOWPATH));
+		CHECK((family == FL_L3_IPV4 ? r6 : r4).res.reason == FL_SLOW_NOT_IP);
+	}
 }

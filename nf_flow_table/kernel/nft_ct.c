@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conntrack entries and routes as the core's opaque handles: is the entry
+ * dying, give it back on teardown, account fastpath packets, drop references;
+ * is a cached route still valid, drop it.
+ */
+#include <net/dst.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_acct.h>
+#include <net/netfilter/nf_conntrack_l4proto.h>
+
+#include "nf_flow_table/kernel/nft_glue.h"
+
+static bool flowlane_ct_alive(void *ct)
+{
+	return !nf_ct_is_dying(ct);
+}
+
+/*
+ * conntrack saw none of the offloaded packets: its TCP window state is stale
+ * and its timeout was pushed a day ahead. Forget the windows (td_maxwin = 0 and
+ * no MAXACK, so tcp_in_window() learns them again instead of judging the next
+ * packets INVALID) and restart the timeout of the current state, relative to
+ * now, never zero.
+ */
+static u32 flowlane_fixup_tcp(struct nf_conn *ct)
+{
+	struct nf_tcp_net *tn = nf_tcp_pernet(nf_ct_net(ct));
+	u8 state;
+	int i;
+
+	spin_lock_bh(&ct->lock);
+	for (i = 0; i < 2; i++) {
+		ct->proto.tcp.seen[i].td_maxwin = 0;
+		ct->proto.tcp.seen[i].flags &= ~IP_CT_TCP_FLAG_MAXACK_SET;
+	}
+	state = ct->proto.tcp.state;
+	spin_unlock_bh(&ct->lock);
+	return tn->timeouts[state];
+}
+
+static u32 flowlane_fixup_udp(struct nf_conn *ct)
+{
+	struct nf_udp_net *un = nf_udp_pernet(nf_ct_net(ct));
+
+	return test_bit(IPS_SEEN_REPLY_BIT, &ct->status) ? un->timeouts[UDP_CT_REPLIED]
+							 : un->timeouts[UDP_CT_UNREPLIED];
+}
+
+static void flowlane_ct_teardown(void *ctp, enum fl_teardown_reason why)
+{
+	struct nf_conn *ct = ctp;
+	u32 timeout;
+
+	clear_bit(IPS_OFFLOAD_BIT, &ct->status);
+	switch (nf_ct_protonum(ct)) {
+	case IPPROTO_TCP:
+		timeout = flowlane_fixup_tcp(ct);
+		break;
+	case IPPROTO_UDP:
+		timeout = flowlane_fixup_udp(ct);
+		break;
+	default:
+		return;
+	}
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + max_t(u32, timeout, HZ));
+}
+
+static void flowlane_ct_release(void *ct)
+{
+	nf_ct_put(ct);
+}
+
+static void flowlane_ct_account(void *ct, enum fl_dir dir, fl_u32 bytes)
+{
+	nf_ct_acct_add(ct, dir, 1, bytes);
+}
+
+static bool flowlane_route_valid(void *route, fl_u32 cookie)
+{
+	return dst_check(route, cookie) != NULL;
+}
+
+static void flowlane_route_release(void *route)
+{
+	dst_release(route);
+}
+
+const struct fl_flowtable_ops flowlane_ops = {
+	.ct_alive = flowlane_ct_alive,
+	.ct_teardown = flowlane_ct_teardown,
+	.ct_release = flowlane_ct_release,
+	.ct_account = flowlane_ct_account,
+	.route_valid = flowlane_route_valid,
+	.route_release = flowlane_route_release,
+};
+
+/*
+ * The flowtable timeouts are conntrack's per-netns sysctls
+ * net.netfilter.nf_flowtable_{tcp,udp}_timeout, read when a flow is added.
+ */
+void flowlane_sync_timeouts(struct flowlane_ft *fft, struct net *net)
+{
+	u32 tcp = clamp_t(u32, nf_tcp_pernet(net)->offload_timeout / HZ, 1, 7 * 86400);
+	u32 udp = clamp_t(u32, nf_udp_pernet(net)->offload_timeout / HZ, 1, 7 * 86400);
+
+	if (tcp != fl_flowtable_timeout(fft->core, IPPROTO_TCP))
+		WARN_ON_ONCE(fl_flowtable_set_timeout(fft->core, IPPROTO_TCP, tcp));
+	if (udp != fl_flowtable_timeout(fft->core, IPPROTO_UDP))
+		WARN_ON_ONCE(fl_flowtable_set_timeout(fft->core, IPPROTO_UDP, udp));
+}

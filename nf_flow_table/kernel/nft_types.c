@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowlane as nf_tables' flowtable implementation: the inet, ip and ip6
+ * flowtable types, the `flow_offload` expression that `flow add @f` (and the
+ * older `flow offload @f`) compiles to, the registry of live tables and the
+ * device events that clean them.
+ */
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_tables.h>
+
+#include "nf_flow_table/kernel/nft_glue.h"
+
+LIST_HEAD(flowlane_tables);
+DEFINE_MUTEX(flowlane_tables_lock);
+
+#define FLOWLANE_GC_INTERVAL_MS 1000
+
+/* ------------------------------------------------------------ flowtable types */
+
+static u8 flowlane_core_family(int family)
+{
+	switch (family) {
+	case NFPROTO_IPV4:
+		return FL_L3_IPV4;
+	case NFPROTO_IPV6:
+		return FL_L3_IPV6;
+	default:
+		return 0;
+	}
+}
+
+static int flowlane_ft_init(struct nf_flowtable *nf)
+{
+	struct fl_flowtable_config cfg = {
+		.ops = &flowlane_ops,
+		.gc_interval_ms = FLOWLANE_GC_INTERVAL_MS,
+		.family = flowlane_core_family(nf->type->family),
+	};
+	struct flowlane_ft *fft;
+	int err;
+
+	if (nf->flags & NF_FLOWTABLE_COUNTER)
+		cfg.flags |= FL_FLOWTABLE_COUNTER;
+	fft = kzalloc(sizeof(*fft), GFP_KERNEL);
+	if (!fft)
+		return -ENOMEM;
+	err = fl_flowtable_create(&cfg, &fft->core);
+	if (err) {
+		kfree(fft);
+		return err;
+	}
+	fft->nf = nf;
+	fft->family = nf->type->family;
+	flowlane_sync_timeouts(fft, read_pnet(&nf->net));
+	*flowlane_ft_slot(nf) = fft;
+	mutex_lock(&flowlane_tables_lock);
+	list_add(&fft->list, &flowlane_tables);
+	mutex_unlock(&flowlane_tables_lock);
+	return 0;
+}
+
+/* nf_tables calls this after unhooking the devices and a grace period. */
+static void flowlane_ft_free(struct nf_flowtable *nf)
+{
+	struct flowlane_ft *fft = flowlane_ft_of(nf);
+
+	mutex_lock(&flowlane_tables_lock);
+	list_del(&fft->list);
+	mutex_unlock(&flowlane_tables_lock);
+	flowlane_stats_retire(fft);
+	fl_flowtable_destroy(fft->core);
+	kfree(fft);
+}
+
+/*
+ * Binding devices: nothing to do in software. Hardware offload (`flags
+ * offload`) needs drivers that accept flowlane's rules; none is bound here, so
+ * such a flowtable is refused like the stock one refuses devices without
+ * TC_SETUP_FT support.
+ */
+static int flowlane_ft_setup(struct nf_flowtable *nf, struct net_device *dev,
+			     enum flow_block_command cmd)
+{
+	if (!nf_flowtable_hw_offload(nf))
+		return 0;
+	return cmd == FLOW_BLOCK_UNBIND ? 0 : -EOPNOTSUPP;
+}
+
+#define FLOWLANE_TYPE(fam)                      \
+	{                                       \
+		.family = fam,                  \
+		.init = flowlane_ft_init,       \
+		.setup = flowlane_ft_setup,     \
+		.free = flowlane_ft_free,       \
+		.hook = flowlane_hook,          \
+		.owner = THIS_MODULE,           \
+	}
+
+static struct nf_flowtable_type flowlane_types[] = {
+	FLOWLANE_TYPE(NFPROTO_INET),
+	FLOWLANE_TYPE(NFPROTO_IPV4),
+	FLOWLANE_TYPE(NFPROTO_IPV6),
+};
+
+static bool flowlane_owns(const struct nft_flowtable *nft)
+{
+	return nft->data.type->owner == THIS_MODULE;
+}
+
+/* ------------------------------------------------------- flow_offload expr */
+
+struct flowlane_expr {
+	struct nft_flowtable *flowtable;
+};
+
+static void flowlane_expr_eval(const struct nft_expr *expr, struct nft_regs *regs,
+			       const struct nft_pktinfo *pkt)
+{
+	struct flowlane_expr *priv = nft_expr_priv(expr);
+	struct nft_flowtable *ft = priv->flowtable;
+
+	/* Like the stock action: the rest of the rule runs only when the flow was added. */
+	if (!flowlane_owns(ft) || !flowlane_offload(flowlane_ft_of(&ft->data), ft, pkt))
+		regs->verdict.code = NFT_BREAK;
+}
+
+static int flowlane_expr_validate(const struct nft_ctx *ctx, const struct nft_expr *expr)
+{
+	if (ctx->family != NFPROTO_IPV4 && ctx->family != NFPROTO_IPV6 &&
+	    ctx->family != NFPROTO_INET)
+		return -EOPNOTSUPP;
+	return nft_chain_validate_hooks(ctx->chain, 1 << NF_INET_FORWARD);
+}
+
+static const struct nla_policy flowlane_expr_policy[NFTA_FLOW_MAX + 1] = {
+	[NFTA_FLOW_TABLE_NAME] = { .type = NLA_STRING, .len = NFT_NAME_MAXLEN - 1 },
+};
+
+static int flowlane_expr_init(const struct nft_ctx *ctx, const struct nft_expr *expr,
+			      const struct nlattr *const tb[])
+{
+	struct flowlane_expr *priv = nft_expr_priv(expr);
+	u8 genmask = nft_genmask_next(ctx->net);
+	struct nft_flowtable *flowtable;
+	int err;
+
+	if (!tb[NFTA_FLOW_TABLE_NAME])
+		return -EINVAL;
+	flowtable = nft_flowtable_lookup(ctx->table, tb[NFTA_FLOW_TABLE_NAME], genmask);
+	if (IS_ERR(flowtable))
+		return PTR_ERR(flowtable);
+	if (!nft_use_inc(&flowtable->use))
+		return -EMFILE;
+	priv->flowtable = flowtable;
+	err = nf_ct_netns_get(ctx->net, ctx->family);
+	if (err < 0)
+		nft_use_dec(&flowtable->use);
+	return err;
+}
+
+static void flowlane_expr_activate(const struct nft_ctx *ctx, const struct nft_expr *expr)
+{
+	struct flowlane_expr *priv = nft_expr_priv(expr);
+
+	nft_use_inc_restore(&priv->flowtable->use);
+}
+
+static void flowlane_expr_deactivate(const struct nft_ctx *ctx, const struct nft_expr *expr,
+				     enum nft_trans_phase phase)
+{
+	struct flowlane_expr *priv = nft_expr_priv(expr);
+
+	nf_tables_deactivate_flowtable(ctx, priv->flowtable, phase);
+}
+
+static void flowlane_expr_destroy(const struct nft_ctx *ctx, const struct nft_expr *expr)
+{
+	nf_ct_netns_put(ctx->net, ctx->family);
+}
+
+static int flowlane_expr_dump(struct sk_buff *skb, const struct nft_expr *expr, bool reset)
+{
+	struct flowlane_expr *priv = nft_expr_priv(expr);
+
+	return nla_put_string(skb, NFTA_FLOW_TABLE_NAME, priv->flowtable->name) ? -1 : 0;
+}
+
+static struct nft_expr_type flowlane_expr_type;
+static const struct nft_expr_ops flowlane_expr_ops = {
+	.type = &flowlane_expr_type,
+	.size = NFT_EXPR_SIZE(sizeof(struct flowlane_expr)),
+	.eval = flowlane_expr_eval,
+	.init = flowlane_expr_init,
+	.activate = flowlane_expr_activate,
+	.deactivate = flowlane_expr_deactivate,
+	.destroy = flowlane_expr_destroy,
+	.validate = flowlane_expr_validate,
+	.dump = flowlane_expr_dump,
+	.reduce = NFT_REDUCE_READONLY,
+};
+
+static struct nft_expr_type flowlane_expr_type __read_mostly = {
+	.name = "flow_offload",
+	.ops = &flowlane_expr_ops,
+	.policy = flowlane_expr_policy,
+	.maxattr = NFTA_FLOW_MAX,
+	.owner = THIS_MODULE,
+};
+
+/* ------------------------------------------------------------ device events */
+
+/* A device going down takes its flows with it (the core tears them down). */
+static int flowlane_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct flowlane_ft *fft;
+
+	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	mutex_lock(&flowlane_tables_lock);
+	list_for_each_entry(fft, &flowlane_tables, list)
+		if (net_eq(read_pnet(&fft->nf->net), dev_net(dev)))
+			fl_flowtable_cleanup_dev(fft->core, dev->ifindex);
+	mutex_unlock(&flowlane_tables_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block flowlane_netdev_notifier = {
+	.notifier_call = flowlane_netdev_event,
+};
+
+/* ------------------------------------------------------------ registration */
+
+/*
+ * Both implementations registered at once would leave the choice to list
+ * order. Refuse to load while the stock flowtable core is present.
+ */
+static int flowlane_refuse_stock(void)
+{
+	void *stock = __symbol_get("flow_offload_add");
+
+	if (!stock)
+		return 0;
+	__symbol_put("flow_offload_add");
+	pr_err("flowlane: the stock flowtable (nf_flow_table) is loaded; remove nft_flow_offload, "
+	       "nf_flow_table_inet and nf_flow_table first (see Documentation/nft.rst)\n");
+	return -EBUSY;
+}
+
+int flowlane_nft_init(void)
+{
+	int err, i;
+
+	err = flowlane_refuse_stock();
+	if (err)
+		return err;
+	err = register_netdevice_notifier(&flowlane_netdev_notifier);
+	if (err)
+		return err;
+	err = nft_register_expr(&flowlane_expr_type);
+	if (err)
+		goto unregister_notifier;
+	for (i = 0; i < ARRAY_SIZE(flowlane_types); i++)
+		nft_register_flowtable_type(&flowlane_types[i]);
+	return 0;
+
+unregister_notifier:
+	unregister_netdevice_notifier(&flowlane_netdev_notifier);
+	return err;
+}
+
+void flowlane_nft_exit(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(flowlane_types) - 1; i >= 0; i--)
+		nft_unregister_flowtable_type(&flowlane_types[i]);
+	nft_unregister_expr(&flowlane_expr_type);
+	unregister_netdevice_notifier(&flowlane_netdev_notifier);
+}
+
+MODULE_ALIAS_NF_FLOWTABLE(AF_INET);
+MODULE_ALIAS_NF_FLOWTABLE(AF_INET6);
+MODULE_ALIAS_NF_FLOWTABLE(1); /* NFPROTO_INET */
+MODULE_ALIAS_NFT_EXPR("flow_offload");
