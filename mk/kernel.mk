@@ -31,3 +31,30 @@ vm-check: module
 .PHONY: vm-selftest-stock
 vm-selftest-stock: $(BUILD)/.deps-kernel
 	harness/vm/run-guest --timeout 1500 kunit/guest/selftest.sh "$$(scripts/fetch-selftest)" stock
+
+# flowlane driven by nft: the Linux 6.1 flowtable selftest (11 PASS lines
+# required) and flowlane's own scenarios, with the stock modules kept out.
+.PHONY: vm-selftest vm-scenarios
+vm-selftest: module
+	harness/vm/run-guest --timeout 1500 kunit/guest/selftest.sh "$$(scripts/fetch-selftest)" flowlane
+vm-scenarios: module
+	harness/vm/run-guest --timeout 900 kunit/guest/scenarios.sh
+
+# KUnit on UML and on x86_64 under QEMU (scratch kernel tree in FLOWLANE_CACHE).
+.PHONY: kunit-um kunit-x86
+kunit-um: $(BUILD)/.deps-kernel
+	scripts/kunit-run um
+kunit-x86: $(BUILD)/.deps-kernel
+	scripts/kunit-run x86_64
+
+# Everything kernel-side, one after the other (each boots its own guest).
+.PHONY: check-kernel
+check-kernel: module
+	@failed=""; \
+	for t in vm-check vm-scenarios vm-selftest kunit-um kunit-x86; do \
+		echo "--- make $$t"; \
+		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
+	done; \
+	echo "--- kernel summary: failed:$${failed:- none}"; \
+	[ -z "$$failed" ]
+CHECK_TARGETS += check-kernel

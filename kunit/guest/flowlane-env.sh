@@ -4,6 +4,7 @@
 # (modprobe of each dependency + insmod: `depmod -a` alone takes most of a
 # minute under emulation), and read its statistics.
 
+# flowlane_load [PARAM=VALUE...]: module parameters are passed to insmod.
 flowlane_load()
 {
 	local ko dep
@@ -12,7 +13,7 @@ flowlane_load()
 	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
 		modprobe "$dep" || { echo "flowlane_load: modprobe $dep failed"; return 1; }
 	done
-	insmod "$ko" || { echo "flowlane_load: insmod $ko failed"; dmesg | tail -5; return 1; }
+	insmod "$ko" "$@" || { echo "flowlane_load: insmod $ko failed"; dmesg | tail -5; return 1; }
 	lsmod | grep -E '^(flowlane|nf_flow_table|nf_flow_table_inet|nft_flow_offload) ' | awk '{print "loaded: " $1}'
 }
 

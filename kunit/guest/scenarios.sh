@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make vm-scenarios`: flowlane.ko driven by ordinary nft on a
+# client -- router -- server topology of network namespaces.
+#
+#  1. the seed article's ruleset verbatim: the forward chain's counter stops
+#     after the handshake, conntrack shows [OFFLOAD], flowlane's hits grow;
+#  2. UDP offload, expiry after a shortened timeout, and a conntrack entry
+#     handed back with a sane relative timeout;
+#  3. TCP hand-back mid-connection (timeout): the connection goes on through
+#     the slowpath without a single INVALID packet, with window tracking reset;
+#  4. FIN and RST tear flows down;
+#  5. device deletion, flowtable deletion, `nft flush ruleset` and rmmod while
+#     traffic flows.
+# Every step checks dmesg stays free of WARN/BUG/oops.
+set -u
+. kunit/guest/flowlane-env.sh
+
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+rt() { ip netns exec rt "$@"; }
+cl() { ip netns exec cl "$@"; }
+sv() { ip netns exec sv "$@"; }
+
+topology()
+{
+	ip netns add cl; ip netns add rt; ip netns add sv
+	ip link add eth0 netns rt type veth peer name eth0 netns cl
+	ip link add eth1 netns rt type veth peer name eth0 netns sv
+	for ns in cl rt sv; do ip -n $ns link set lo up; done
+	ip -n rt link set eth0 up; ip -n rt link set eth1 up
+	ip -n cl link set eth0 up; ip -n sv link set eth0 up
+	ip -n rt addr add 10.0.1.1/24 dev eth0; ip -n rt addr add 10.0.2.1/24 dev eth1
+	ip -n cl addr add 10.0.1.2/24 dev eth0; ip -n sv addr add 10.0.2.2/24 dev eth0
+	ip -n cl route add default via 10.0.1.1; ip -n sv route add default via 10.0.2.1
+	rt sysctl -qw net.ipv4.ip_forward=1
+	rt sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+	cl ping -c1 -W5 10.0.2.2 >/dev/null || { echo "topology: no connectivity"; return 1; }
+}
+
+teardown_topology()
+{
+	ip netns del cl 2>/dev/null; ip netns del rt 2>/dev/null; ip netns del sv 2>/dev/null
+	sleep 1
+}
+
+chain_packets() { rt nft list chain ip filter y | awk '/counter packets/ {print $3}'; }
+ct_list() { rt conntrack -L 2>/dev/null; }
+
+# Remaining seconds of a conntrack entry matching $1 (first match).
+ct_timeout() { ct_list | grep -- "$1" | head -1 | awk '{print $3}'; }
+
+dmesg_clean()
+{
+	dmesg > /tmp/scenario.dmesg
+	harness/vm/check-dmesg /tmp/scenario.dmesg "$1" >/dev/null
+}
+
+# --------------------------------------------------------------------- 1
+scenario_article()
+{
+	topology || return
+	# The seed article's ruleset, verbatim.
+	rt nft -f - <<'EOF'
+table ip filter {
+        flowtable f {
+                hook ingress priority 0; devices = { eth0, eth1 };
+        }
+        chain y {
+                type filter hook forward priority 0; policy accept;
+                ip protocol tcp flow add @f
+                counter
+        }
+}
+EOF
+	local hits0 hits1 before after
+	hits0=$(flowlane_hits)
+	sv sh -c 'nc -l -p 80 > /tmp/article.out' &
+	sleep 1
+	# 4 MB from the client, then hold the connection open while we look.
+	cl sh -c '(head -c 4000000 /dev/urandom; sleep 4) | nc -N 10.0.2.2 80' &
+	sleep 3
+	ct_list | grep 'dport=80' | head -1
+	check "article: conntrack shows [OFFLOAD] for the TCP flow" "ct_list | grep 'dport=80' | grep -q '\[OFFLOAD\]'"
+	before=$(chain_packets)
+	wait
+	after=$(chain_packets)
+	hits1=$(flowlane_hits)
+	echo "article: forward chain counted $after packets; flowlane fastpath hits $((hits1 - hits0))"
+	check "article: 4 MB received intact" "[ \$(stat -c %s /tmp/article.out) -eq 4000000 ]"
+	check "article: forward counter stopped after the handshake (<= 6 during the transfer)" "[ $before -le 6 ]"
+	check "article: fastpath hits grew (> 100; GSO packs segments)" "[ $((hits1 - hits0)) -gt 100 ]"
+	# UDP is not selected by this ruleset: its packets stay on the classic path.
+	sv sh -c 'timeout 3 socat -u UDP-RECV:5353 /dev/null' &
+	sleep 0.5
+	cl sh -c 'for i in $(seq 20); do echo hello; done | socat -u - UDP-SENDTO:10.0.2.2:5353,sourceport=5353'
+	sleep 0.5
+	check "article: UDP (not selected) is not offloaded" "! ct_list | grep 'udp' | grep -q OFFLOAD"
+	wait
+	teardown_topology
+}
+
+# --------------------------------------------------------------------- 2
+ruleset_all()
+{
+	rt nft -f - <<'EOF'
+table inet x {
+	flowtable f {
+		hook ingress priority 0; devices = { eth0, eth1 };
+		counter
+	}
+	chain y {
+		type filter hook forward priority 0; policy accept;
+		ct state invalid counter name invalid drop
+		meta l4proto { tcp, udp } flow add @f
+		counter
+	}
+	counter invalid { }
+}
+EOF
+}
+
+invalid_packets() { rt nft list counter inet x invalid | awk '/packets/ {print $2}'; }
+
+scenario_udp_expiry()
+{
+	topology || return
+	ruleset_all
+	rt sysctl -qw net.netfilter.nf_flowtable_udp_timeout=2
+	# An echo server: every datagram comes back, so the flow has both directions.
+	sv sh -c 'timeout 12 socat UDP-LISTEN:5000 EXEC:cat' &
+	sleep 0.5
+	cl sh -c 'for i in $(seq 30); do echo ping; sleep 0.1; done | timeout 5 socat - UDP:10.0.2.2:5000,sourceport=6000 > /tmp/udp.echo'
+	check "udp: echoes came back" "[ \$(wc -l < /tmp/udp.echo) -ge 25 ]"
+	ct_list | grep 'dport=5000' | head -1
+	check "udp: offloaded ([OFFLOAD])" "ct_list | grep 'dport=5000' | grep -q OFFLOAD"
+	sleep 5
+	local t
+	t=$(ct_timeout 'dport=5000')
+	ct_list | grep 'dport=5000' | head -1
+	check "udp: idle past the 2 s flowtable timeout: no longer offloaded" "! ct_list | grep 'dport=5000' | grep -q OFFLOAD"
+	check "udp: handed back with a sane relative timeout (0 < $t <= 180)" "[ -n '$t' ] && [ '$t' -gt 0 ] && [ '$t' -le 180 ]"
+	wait
+	teardown_topology
+}
+
+# --------------------------------------------------------------------- 3
+scenario_tcp_handback()
+{
+	topology || return
+	ruleset_all
+	rt sysctl -qw net.netfilter.nf_flowtable_tcp_timeout=2
+	sv sh -c 'nc -l -p 7000 > /tmp/handback.out' &
+	sleep 1
+	# 1 MB, an 8 s pause (the flow expires and is handed back), 1 MB more.
+	cl sh -c '(head -c 1000000 /dev/zero; sleep 8; head -c 1000000 /dev/zero) | nc -N 10.0.2.2 7000' &
+	sleep 2
+	check "handback: offloaded while busy" "ct_list | grep 'dport=7000' | grep -q OFFLOAD"
+	sleep 4
+	local t
+	t=$(ct_timeout 'dport=7000')
+	ct_list | grep 'dport=7000' | head -1
+	check "handback: idle flow handed back to conntrack (no [OFFLOAD])" "! ct_list | grep 'dport=7000' | grep -q OFFLOAD"
+	check "handback: ESTABLISHED with a relative timeout, not zero, not a day ($t s)" \
+		"ct_list | grep 'dport=7000' | grep -q ESTABLISHED && [ '$t' -gt 1000 ] && [ '$t' -le 432000 ]"
+	wait
+	check "handback: all 2 MB arrived across the hand-back" "[ \$(stat -c %s /tmp/handback.out) -eq 2000000 ]"
+	check "handback: conntrack judged no packet INVALID" "[ \$(invalid_packets) -eq 0 ]"
+	teardown_topology
+}
+
+# --------------------------------------------------------------------- 4
+scenario_fin_rst()
+{
+	topology || return
+	ruleset_all
+	local hits0 hits1
+	sv sh -c 'nc -l -p 7100 > /dev/null' &
+	sleep 1
+	cl sh -c '(head -c 200000 /dev/zero; sleep 3) | nc -N 10.0.2.2 7100' &
+	sleep 2
+	check "fin: offloaded while open" "ct_list | grep 'dport=7100' | grep -q OFFLOAD"
+	wait
+	sleep 1
+	ct_list | grep 'dport=7100' | head -1
+	check "fin: closed with FIN: no longer offloaded" "! ct_list | grep 'dport=7100' | grep -q OFFLOAD"
+	check "fin: conntrack follows the close (TIME_WAIT/CLOSE/LAST_ACK/FIN_WAIT)" \
+		"ct_list | grep 'dport=7100' | grep -qE 'TIME_WAIT|CLOSE|LAST_ACK|FIN_WAIT'"
+	# RST: kill the server side abruptly mid-stream.
+	sv sh -c 'timeout 2 nc -l -p 7200 > /dev/null' &
+	sleep 0.5
+	cl sh -c 'head -c 100000000 /dev/zero | timeout 6 nc 10.0.2.2 7200' &
+	sleep 4
+	wait
+	check "rst: connection reset: no longer offloaded" "! ct_list | grep 'dport=7200' | grep -q OFFLOAD"
+	teardown_topology
+}
+
+# --------------------------------------------------------------------- 5
+scenario_disruption()
+{
+	topology || return
+	ruleset_all
+	sv sh -c 'nc -l -k -p 7300 > /dev/null' &
+	local srv=$!
+	sleep 1
+	# Steady traffic (about 2 MB/s) for the whole scenario.
+	cl sh -c 'while head -c 100000 /dev/zero; do sleep 0.05; done | timeout 20 nc 10.0.2.2 7300' &
+	sleep 3
+	check "disrupt: offloaded under traffic" "ct_list | grep 'dport=7300' | grep -q OFFLOAD"
+	rt nft delete table inet x
+	check "disrupt: flowtable deleted under traffic" "! rt nft list tables | grep -q 'inet x'"
+	sleep 1
+	ruleset_all
+	sleep 3
+	check "disrupt: flowtable re-created, flow offloaded again" "ct_list | grep 'dport=7300' | grep -q OFFLOAD"
+	ip -n rt link del eth1
+	sleep 1
+	check "disrupt: server device deleted under traffic: flow gone" "! ct_list | grep 'dport=7300' | grep -q OFFLOAD"
+	# Back to a working path, offloaded, then flush and unload while it flows.
+	ip link add eth1 netns rt type veth peer name eth1b netns sv
+	ip -n rt link set eth1 up; ip -n sv link set eth1b up
+	ip -n rt addr add 10.0.2.1/24 dev eth1
+	ip -n sv addr flush dev eth0; ip -n sv addr add 10.0.2.2/24 dev eth1b
+	ip -n sv route replace default via 10.0.2.1
+	rt nft flush ruleset
+	ruleset_all
+	sleep 4
+	check "disrupt: offloaded again on the new device" "ct_list | grep 'dport=7300' | grep -q OFFLOAD"
+	rt nft flush ruleset
+	check "disrupt: nft flush ruleset under traffic" "! ct_list | grep 'dport=7300' | grep -q OFFLOAD"
+	flowlane_stats | head -1
+	check "disrupt: rmmod flowlane under traffic" "rmmod flowlane"
+	sleep 1
+	kill $srv 2>/dev/null
+	wait
+	teardown_topology
+	check "disrupt: flowlane.ko reloads" "flowlane_load >/dev/null"
+}
+
+dmesg -C
+flowlane_load || exit 1
+for s in ${*:-scenario_article scenario_udp_expiry scenario_tcp_handback scenario_fin_rst scenario_disruption}; do
+	echo "=== $s"
+	$s
+	check "$s: dmesg clean" "dmesg_clean $s"
+done
+flowlane_stats | head -3
+echo "scenarios: $fails failed"
+[ $fails -eq 0 ]
