@@ -133,6 +133,9 @@ all: lib tools
 # Each fragment appends the targets `make check` must run to CHECK_TARGETS.
 CHECK_TARGETS :=
 include $(sort $(wildcard mk/*.mk))
+# Quick userspace checks first, the kernel (guests, KUnit) last.
+CHECK_TARGETS := $(filter check-unit,$(CHECK_TARGETS)) \
+	$(filter-out check-unit check-kernel,$(CHECK_TARGETS)) $(filter check-kernel,$(CHECK_TARGETS))
 
 # `make check`: install what is missing, then run every check target in order, keep going
 # after a failure so one run shows everything, and fail at the end if any failed.
