@@ -29,6 +29,7 @@ enum class Error : int {
 	NotSupported = 95, // EOPNOTSUPP
 	TooBig = 7,        // E2BIG
 	Io = 5,            // EIO
+	NoDevice = 19,     // ENODEV
 	TimedOut = 110,    // ETIMEDOUT
 };
 
@@ -46,6 +47,7 @@ constexpr Error from_errno(int err)
 	case 2: return Error::NotFound;
 	case 95: return Error::NotSupported;
 	case 7: return Error::TooBig;
+	case 19: return Error::NoDevice;
 	case 110: return Error::TimedOut;
 	default: return Error::Io;
 	}

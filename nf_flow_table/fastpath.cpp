@@ -447,7 +447,7 @@ void account(FlowTable &ft, Flow &flow, Dir dir, u32 bytes)
 	flow.packets[d].fetch_add(1);
 	flow.bytes[d].fetch_add(bytes);
 	if (ft.counting() && flow.ct && ft.ops().ct_account)
-		ft.ops().ct_account(flow.ct, static_cast<enum fl_dir>(dir), bytes);
+		ft.ops().ct_account(flow.ct, static_cast<enum fl_dir>(dir), 1, bytes);
 }
 
 void fill_xmit(const struct fl_packet &pkt, const Parsed &p, Flow &flow, Dir dir,

@@ -176,7 +176,10 @@ Status FlowTable::try_add(Flow *flow)
 {
 	flow->timeout.store_relaxed(Tick::now().plus(timeout_ticks(flow->l4proto())).raw());
 	// Publish the original direction last: GC walks originals, so it never finds
-	// a flow whose reply direction is not linked yet.
+	// a flow whose reply direction is not linked yet. The read-side section
+	// keeps the flow from being freed (GC waits for it) until the offload
+	// engine has seen it.
+	RcuReadGuard rcu;
 	HashEntry<Tuple> *entries[2] = {&flow->entry[FL_DIR_REPLY], &flow->entry[FL_DIR_ORIGINAL]};
 	Status st = hash_->insert_all(entries, 2);
 	if (!st.ok()) {

@@ -15,9 +15,9 @@ void ct_teardown(void *ct, enum fl_teardown_reason why)
 	ct_of(ct)->last_reason.store(why);
 }
 void ct_release(void *ct) { ct_of(ct)->releases.fetch_add(1); }
-void ct_account(void *ct, enum fl_dir dir, fl_u32 bytes)
+void ct_account(void *ct, enum fl_dir dir, fl_u64 packets, fl_u64 bytes)
 {
-	ct_of(ct)->acct_packets[dir].fetch_add(1);
+	ct_of(ct)->acct_packets[dir].fetch_add(packets);
 	ct_of(ct)->acct_bytes[dir].fetch_add(bytes);
 }
 bool route_valid(void *r, fl_u32) { return route_of(r)->valid.load(); }

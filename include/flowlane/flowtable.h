@@ -134,8 +134,8 @@ struct fl_flowtable_ops {
 	void (*ct_teardown)(void *ct, enum fl_teardown_reason why);
 	/* Drop the flow's conntrack reference; called once, after a grace period. */
 	void (*ct_release)(void *ct);
-	/* FL_FLOWTABLE_COUNTER: one fastpath packet of @bytes in @dir. */
-	void (*ct_account)(void *ct, enum fl_dir dir, fl_u32 bytes);
+	/* FL_FLOWTABLE_COUNTER: @packets fastpath (or hardware) packets, @bytes in all. */
+	void (*ct_account)(void *ct, enum fl_dir dir, fl_u64 packets, fl_u64 bytes);
 	/* Is a cached route still usable? NULL means always. */
 	bool (*route_valid)(void *route, fl_u32 cookie);
 	/* Release a route handle; called once per non-NULL route, after a grace period. */

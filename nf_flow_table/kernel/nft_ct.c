@@ -71,9 +71,9 @@ static void flowlane_ct_release(void *ct)
 	nf_ct_put(ct);
 }
 
-static void flowlane_ct_account(void *ct, enum fl_dir dir, fl_u32 bytes)
+static void flowlane_ct_account(void *ct, enum fl_dir dir, fl_u64 packets, fl_u64 bytes)
 {
-	nf_ct_acct_add(ct, dir, 1, bytes);
+	nf_ct_acct_add(ct, dir, packets, bytes);
 }
 
 static bool flowlane_route_valid(void *route, fl_u32 cookie)
