@@ -103,11 +103,12 @@ TEST_CASE("rule: NAT port mangling follows the direction (UCloud: fix the nat po
 		FlowSpec s;
 		s.snat = true;
 		OneFlow f(s);
-		const struct fl_action *o = port_mangle(f.rule(FL_DIR_ORIGINAL));
+		struct fl_rule ro = f.rule(FL_DIR_ORIGINAL), rr = f.rule(FL_DIR_REPLY);
+		const struct fl_action *o = port_mangle(ro);
 		REQUIRE(o);
 		CHECK(o->mangle.mask == 0x0000ffffu); // source port rewritten, destination kept
 		CHECK(o->mangle.val == static_cast<uint32_t>(s.snat_port) << 16);
-		const struct fl_action *r = port_mangle(f.rule(FL_DIR_REPLY));
+		const struct fl_action *r = port_mangle(rr);
 		REQUIRE(r);
 		CHECK(r->mangle.mask == 0xffff0000u); // destination port rewritten
 		CHECK(r->mangle.val == s.client_port);
@@ -117,11 +118,12 @@ TEST_CASE("rule: NAT port mangling follows the direction (UCloud: fix the nat po
 		FlowSpec s;
 		s.dnat = true;
 		OneFlow f(s);
-		const struct fl_action *o = port_mangle(f.rule(FL_DIR_ORIGINAL));
+		struct fl_rule ro = f.rule(FL_DIR_ORIGINAL), rr = f.rule(FL_DIR_REPLY);
+		const struct fl_action *o = port_mangle(ro);
 		REQUIRE(o);
 		CHECK(o->mangle.mask == 0xffff0000u);
 		CHECK(o->mangle.val == s.server_port);
-		const struct fl_action *r = port_mangle(f.rule(FL_DIR_REPLY));
+		const struct fl_action *r = port_mangle(rr);
 		REQUIRE(r);
 		CHECK(r->mangle.mask == 0x0000ffffu);
 		CHECK(r->mangle.val == static_cast<uint32_t>(s.dnat_port) << 16);
