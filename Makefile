@@ -78,14 +78,17 @@ CORE_FLAGS   := -fno-exceptions -fno-rtti -fno-threadsafe-statics -DFL_USERSPACE
 HOST_FLAGS   := $(PKG_CFLAGS) -DFL_USERSPACE=1
 
 # Build variants: rel (optimised), asan (ASan + UBSan), tsan (ThreadSanitizer).
-VARIANTS     := rel asan tsan
+VARIANTS     := rel asan tsan fuzz
 OPT_rel      := -O2 -g
 OPT_asan     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -DFL_SANITIZE=1
 OPT_tsan     := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -DFL_SANITIZE=1
+OPT_fuzz     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-DFL_SANITIZE=1
 LD_rel       :=
 LD_asan      := -fsanitize=address,undefined
 LD_tsan      := -fsanitize=thread
+LD_fuzz      := -fsanitize=fuzzer-no-link,address,undefined
 
 define variant_rules
 $(BUILD)/$(1)/core/%.o: %.cpp | $(DEPS_STAMP)

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+# libFuzzer targets (harness/fuzz/*_fuzz.cpp), built with ASan + UBSan against a
+# fuzz build of the core and harness, each run briefly from generated seeds.
+FUZZ_TIME ?= 20
+FUZZ_BINS := $(patsubst harness/fuzz/%.cpp,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+$(BUILD)/fuzz/%: harness/fuzz/%.cpp $(BUILD)/fuzz/libflharness.a $(BUILD)/fuzz/libflowlane.a
+	@mkdir -p $(@D)
+	$(CXX) $(CXXSTD) $(CPPFLAGS_ALL) $(WARNINGS) $(HOST_FLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(BUILD)/fuzz/libflharness.a $(BUILD)/fuzz/libflowlane.a $(PKG_LIBS) -lpthread
+
+# Each target writes its own seeds (FL_FUZZ_WRITE_SEEDS) into a fresh corpus.
+.PHONY: check-fuzz
+check-fuzz: $(FUZZ_BINS)
+	@set -e; for bin in $(FUZZ_BINS); do \
+		corpus=$(BUILD)/fuzz/corpus-$$(basename $$bin); \
+		rm -rf $$corpus; mkdir -p $$corpus; \
+		FL_FUZZ_WRITE_SEEDS=$$corpus $$bin >/dev/null 2>&1 || true; \
+		echo "--- fuzz $$(basename $$bin): $(FUZZ_TIME) s from $$(ls $$corpus | wc -l) seeds"; \
+		log=$$corpus.log; \
+		if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+			$$bin -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $$corpus > $$log 2>&1; then \
+			grep -E -A30 'ERROR|runtime error|deadly signal' $$log | head -60; \
+			echo "fuzz $$(basename $$bin): FAILED (log: $$log)"; exit 1; \
+		fi; \
+		grep -E '^Done|number_of_executed_units' $$log; \
+	done
+CHECK_TARGETS += check-fuzz
