@@ -90,13 +90,18 @@ LD_asan      := -fsanitize=address,undefined
 LD_tsan      := -fsanitize=thread
 LD_fuzz      := -fsanitize=fuzzer-no-link,address,undefined
 
+# make V=1 shows whole commands.
+Q := $(if $(filter 1,$(V)),,@)
+
 define variant_rules
 $(BUILD)/$(1)/core/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXSTD) $$(CPPFLAGS_ALL) $$(WARNINGS) $$(OPT_$(1)) $$(CORE_FLAGS) -fPIC -c $$< -o $$@
+	@$(if $(Q),echo "  CXX [$(1)] $$<")
+	$(Q)$$(CXX) $$(CXXSTD) $$(CPPFLAGS_ALL) $$(WARNINGS) $$(OPT_$(1)) $$(CORE_FLAGS) -fPIC -c $$< -o $$@
 $(BUILD)/$(1)/host/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXSTD) $$(CPPFLAGS_ALL) $$(WARNINGS) $$(OPT_$(1)) $$(HOST_FLAGS) -fPIC -c $$< -o $$@
+	@$(if $(Q),echo "  CXX [$(1)] $$<")
+	$(Q)$$(CXX) $$(CXXSTD) $$(CPPFLAGS_ALL) $$(WARNINGS) $$(OPT_$(1)) $$(HOST_FLAGS) -fPIC -c $$< -o $$@
 
 CORE_OBJS_$(1)     := $$(patsubst %.cpp,$(BUILD)/$(1)/core/%.o,$(CORE_SRCS))
 PLATFORM_OBJS_$(1) := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(PLATFORM_SRCS))
@@ -105,12 +110,15 @@ TEST_OBJS_$(1)     := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(TEST_SRCS))
 
 $(BUILD)/$(1)/libflowlane.a: $$(CORE_OBJS_$(1)) $$(PLATFORM_OBJS_$(1))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@$(if $(Q),echo "  AR  [$(1)] $$@")
+	$(Q)ar rcs $$@ $$^
 $(BUILD)/$(1)/libflharness.a: $$(HARNESS_OBJS_$(1))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@$(if $(Q),echo "  AR  [$(1)] $$@")
+	$(Q)ar rcs $$@ $$^
 $(BUILD)/$(1)/flowlane_tests: $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a $(BUILD)/$(1)/libflowlane.a
-	$$(CXX) $$(OPT_$(1)) $$(LD_$(1)) -o $$@ $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a \
+	@$(if $(Q),echo "  LD  [$(1)] $$@")
+	$(Q)$$(CXX) $$(OPT_$(1)) $$(LD_$(1)) -o $$@ $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a \
 		$(BUILD)/$(1)/libflowlane.a $$(PKG_LIBS) -lpthread
 
 -include $$(CORE_OBJS_$(1):.o=.d) $$(PLATFORM_OBJS_$(1):.o=.d) $$(HARNESS_OBJS_$(1):.o=.d) \
