@@ -3,7 +3,9 @@
 KERNEL_PACKAGES := linux-headers-amd64 linux-image-amd64 linux-source-6.1 g++ make bc flex \
 	bison libelf-dev libssl-dev python3 kmod cpio qemu-system-x86 busybox-static
 GUEST_PACKAGES := nftables conntrack iproute2 iputils-ping netcat-openbsd procps
-GUEST_KVER ?= 6.1.0-56-amd64
+# Recursive: expanded in recipes, after $(BUILD)/.deps-kernel installed the kernel
+# (harness/vm/run-guest discovers the same release itself).
+GUEST_KVER ?= $(shell scripts/guest-kver)
 KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build/Makefile),/lib/modules/$(shell uname -r)/build,/usr/src/linux-headers-$(GUEST_KVER))
 
 $(BUILD)/.deps-kernel: scripts/need-packages

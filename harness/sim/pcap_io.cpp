@@ -70,6 +70,8 @@ struct PcapWriter::Impl {
 	pcap_dumper_t *dumper = nullptr;
 };
 
+PcapWriter::PcapWriter() = default;
+
 PcapWriter::~PcapWriter() { close(); }
 
 std::string PcapWriter::open(const std::string &path)

@@ -27,6 +27,7 @@ Parsed<std::vector<PcapFrame>> read_pcap_bytes(const uint8_t *data, size_t size,
 // Writes an Ethernet capture that Wireshark and tcpdump read.
 class PcapWriter {
 public:
+	PcapWriter();
 	~PcapWriter();
 	// "" on success, else why not.
 	std::string open(const std::string &path);
