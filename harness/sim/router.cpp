@@ -246,6 +246,12 @@ void Router::classic(const Link &phys, const Bytes &frame, TraceLine &tl, std::v
 		return drop(tl, stats_, "TTL exceeded");
 	}
 	ep.oif = rr.dev->name;
+	// Prerouting mangled the destination (DNAT, or un-SNAT of a reply): the
+	// forward and postrouting chains see the packet that way.
+	PacketView routed = v;
+	routed.dst = dst;
+	routed.dport = dport;
+	ep.pkt = &routed;
 	FlowAddFn fa = [&](const Table &t, const std::string &ft, std::string &note) {
 		return flow_add(t, ft, ci, v, note);
 	};

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// libFuzzer target: arbitrary text through the nft ruleset parser. It must
+// never crash, hang or leak; an error names fuzz.nft with a line and column;
+// a ruleset it accepts prints (nft list ruleset style) to text it accepts
+// again, and that prints the same (format and parse are stable).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "harness/sim/default_scenario.h"
+#include "harness/sim/ruleset.h"
+
+namespace {
+
+const char *kSeeds[] = {
+	R"(table inet filter {
+  flowtable f1 { hook ingress priority 0; devices = { veth0, veth1 }; counter; flags offload; }
+  counter routed_orig { }
+  counter routed_repl { }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    meta oif "veth1" tcp dport 12345 ct mark set 1 flow add @f1 counter name routed_orig accept
+    ct mark 1 counter name ct direction map { original : routed_orig, reply : routed_repl } accept
+    ct state established,related accept
+    meta nfproto ipv4 meta l4proto icmp accept
+  }
+}
+table ip nat {
+  chain prerouting {
+    type nat hook prerouting priority 0; policy accept;
+    meta iif "veth0" ip daddr 10.6.6.6 tcp dport 1666 counter dnat ip to 10.0.2.99:12345
+  }
+  chain postrouting {
+    type nat hook postrouting priority 0; policy accept;
+    meta oifname "veth1" counter masquerade
+  }
+}
+)",
+	R"(define DEVS = { eth0, eth1 }
+nft add table ip filter
+nft add flowtable ip filter f { hook ingress priority 0\; devices = $DEVS\; }
+nft add chain ip filter forward { type filter hook forward priority 0\; }
+nft add rule ip filter forward ip protocol tcp flow offload @f
+table ip6 t { chain c { type filter hook forward priority -100; ip6 saddr 2001:db8::/32 udp sport 1-1024 snat ip6 to [2001:db8::1]:53; } }
+)",
+};
+
+void write_seeds(const char *dir)
+{
+	std::string all[] = {flsim::default_scenario().ruleset, kSeeds[0], kSeeds[1]};
+	int n = 0;
+	for (const std::string &s : all) {
+		std::string path = std::string(dir) + "/seed" + std::to_string(n++);
+		if (FILE *fp = std::fopen(path.c_str(), "wb")) {
+			std::fwrite(s.data(), 1, s.size(), fp);
+			std::fclose(fp);
+		}
+	}
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+	if (const char *dir = std::getenv("FL_FUZZ_WRITE_SEEDS")) {
+		write_seeds(dir);
+		std::exit(0);
+	}
+	return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	std::string text(reinterpret_cast<const char *>(data), size);
+	auto parsed = flsim::parse_ruleset(text, "fuzz.nft");
+	if (auto *d = std::get_if<flsim::Diag>(&parsed)) {
+		if (d->str().rfind("fuzz.nft:", 0) != 0)
+			std::abort(); // every error names the file
+		return 0;
+	}
+	std::string once = flsim::format_ruleset(std::get<flsim::Ruleset>(parsed));
+	auto again = flsim::parse_ruleset(once, "formatted.nft");
+	if (auto *d = std::get_if<flsim::Diag>(&again)) {
+		std::fprintf(stderr, "formatted ruleset does not parse: %s\n%s\n", d->str().c_str(), once.c_str());
+		std::abort();
+	}
+	if (flsim::format_ruleset(std::get<flsim::Ruleset>(again)) != once)
+		std::abort();
+	return 0;
+}
