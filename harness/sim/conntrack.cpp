@@ -89,7 +89,8 @@ CtInfo Conntrack::lookup(const PacketView &v, uint64_t now_ms)
 	if (it != index_.end() && !it->second.first->dying) {
 		ci.conn = it->second.first;
 		ci.dir = it->second.second;
-		ci.is_new = !ci.conn->seen_reply;
+		// A reply, the first included, is already ESTABLISHED (IP_CT_ESTABLISHED_REPLY).
+		ci.is_new = ci.dir == 0 && !ci.conn->seen_reply;
 		return ci;
 	}
 	if (v.proto == 6 && (v.tcp_flags & 0x04)) {

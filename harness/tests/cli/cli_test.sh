@@ -81,6 +81,19 @@ if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summar
 	ok "--json parses and tells the story"
 else bad "--json"; fi
 
+# The README's session: a user's home router (VLAN uplink, masquerade, counter).
+ex=$here/../../../Documentation/examples
+expect "README session" 0 "$FL" sim -r "$ex/home-router.nft" -t "$ex/home-router.ip" \
+	-c "tcp 192.168.1.10:51000 198.51.100.80:443 packets 3 size 1200" \
+	-c "udp 192.168.1.10:40000 198.51.100.53:53 packets 2" -o "$work/home" --idle 31
+has "README: masqueraded reply offloaded" "tcp 198.51.100.80:443 > 203.0.113.2:51000 \[\.\] len 0\s*$"
+has "README: packets" "^packets 16: 8 fastpath, 0 hardware, 8 slowpath"
+has "README: tcp delivered" "packets 3 size 1200\": 12 sent, 12 delivered$"
+has "README: counter flag accounts the fastpath" "ESTABLISHED .* packets=5 bytes=3800 .* \[OFFLOAD\]"
+if tcpdump -nn -e -r "$work/home/eth1.pcap" 2>/dev/null | grep -q "vlan 7.*203.0.113.2.51000 > 198.51.100.80.443"; then
+	ok "README: uplink frames carry VLAN 7 and the masqueraded source"
+else bad "README: uplink frames"; fi
+
 expect "default scenario" 0 "$FL"
 has "default: [OFFLOAD]" "\[OFFLOAD\]"
 has "default: summary" "^flows offloaded 2"
