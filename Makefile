@@ -60,8 +60,7 @@ CORE_SRCS     := $(sort $(wildcard nf_flow_table/*.cpp offload/*.cpp))
 PLATFORM_SRCS := $(sort $(wildcard harness/platform/*.cpp))
 HARNESS_SRCS  := $(sort $(shell find harness -name '*.cpp' \
 	-not -path 'harness/platform/*' -not -path 'harness/tests/*' -not -path 'harness/bench/*' \
-	-not -path 'harness/fuzz/*' -not -path 'harness/cli/*' -not -path 'harness/vm/*' \
-	-not -path 'harness/demo/*' 2>/dev/null))
+	-not -path 'harness/fuzz/*' -not -path 'harness/cli/*' -not -path 'harness/vm/*' 2>/dev/null))
 TEST_SRCS     := $(sort $(shell find harness/tests -name '*.cpp' 2>/dev/null))
 BENCH_SRCS    := $(sort $(shell find harness/bench -name '*.cpp' 2>/dev/null))
 FUZZ_SRCS     := $(sort $(shell find harness/fuzz -name '*_fuzz.cpp' 2>/dev/null))

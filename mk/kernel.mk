@@ -2,7 +2,7 @@
 # The kernel side: flowlane.ko for Debian's 6.1 kernel, the guest tests and KUnit.
 KERNEL_PACKAGES := linux-headers-amd64 linux-image-amd64 linux-source-6.1 g++ make bc flex \
 	bison libelf-dev libssl-dev python3 kmod cpio qemu-system-x86 busybox-static
-GUEST_PACKAGES := nftables conntrack iproute2 iputils-ping netcat-openbsd procps
+GUEST_PACKAGES := nftables conntrack iproute2 iputils-ping netcat-openbsd socat procps
 # Recursive: expanded in recipes, after $(BUILD)/.deps-kernel installed the kernel
 # (harness/vm/run-guest discovers the same release itself).
 GUEST_KVER ?= $(shell scripts/guest-kver)
