@@ -15,9 +15,11 @@ else
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-# Build in parallel unless told otherwise (make -j1 ...).
+# Build in parallel unless told otherwise (make -j1 ...); sub-makes share the jobserver.
+ifeq ($(MAKELEVEL),0)
 ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc)
+endif
 endif
 TOP := $(abspath .)
 BUILD ?= build
