@@ -6,7 +6,8 @@ FUZZ_BINS := $(patsubst harness/fuzz/%.cpp,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 $(BUILD)/fuzz/%: harness/fuzz/%.cpp $(BUILD)/fuzz/libflharness.a $(BUILD)/fuzz/libflowlane.a
 	@mkdir -p $(@D)
-	$(CXX) $(CXXSTD) $(CPPFLAGS_ALL) $(WARNINGS) $(HOST_FLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	@$(if $(Q),echo "  LD  [fuzz] $@")
+	$(Q)$(CXX) $(CXXSTD) $(CPPFLAGS_ALL) $(WARNINGS) $(HOST_FLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(BUILD)/fuzz/libflharness.a $(BUILD)/fuzz/libflowlane.a $(PKG_LIBS) -lpthread
 
 # Each target writes its own seeds (FL_FUZZ_WRITE_SEEDS) into a fresh corpus.

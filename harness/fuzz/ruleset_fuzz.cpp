@@ -9,47 +9,27 @@
 #include <cstdlib>
 #include <string>
 
+#include "harness/fakes/rulesets.h"
 #include "harness/sim/default_scenario.h"
 #include "harness/sim/ruleset.h"
 
 namespace {
 
 const char *kSeeds[] = {
-	R"(table inet filter {
-  flowtable f1 { hook ingress priority 0; devices = { veth0, veth1 }; counter; flags offload; }
-  counter routed_orig { }
-  counter routed_repl { }
-  chain forward {
-    type filter hook forward priority 0; policy drop;
-    meta oif "veth1" tcp dport 12345 ct mark set 1 flow add @f1 counter name routed_orig accept
-    ct mark 1 counter name ct direction map { original : routed_orig, reply : routed_repl } accept
-    ct state established,related accept
-    meta nfproto ipv4 meta l4proto icmp accept
-  }
-}
-table ip nat {
-  chain prerouting {
-    type nat hook prerouting priority 0; policy accept;
-    meta iif "veth0" ip daddr 10.6.6.6 tcp dport 1666 counter dnat ip to 10.0.2.99:12345
-  }
-  chain postrouting {
-    type nat hook postrouting priority 0; policy accept;
-    meta oifname "veth1" counter masquerade
-  }
-}
-)",
 	R"(define DEVS = { eth0, eth1 }
 nft add table ip filter
 nft add flowtable ip filter f { hook ingress priority 0\; devices = $DEVS\; }
 nft add chain ip filter forward { type filter hook forward priority 0\; }
 nft add rule ip filter forward ip protocol tcp flow offload @f
+table inet x { flowtable g { hook ingress priority 0; devices = { eth0 }; counter; flags offload; } }
 table ip6 t { chain c { type filter hook forward priority -100; ip6 saddr 2001:db8::/32 udp sport 1-1024 snat ip6 to [2001:db8::1]:53; } }
 )",
 };
 
 void write_seeds(const char *dir)
 {
-	std::string all[] = {flsim::default_scenario().ruleset, kSeeds[0], kSeeds[1]};
+	std::string all[] = {flsim::default_scenario().ruleset, flfake::kSelftestFilter, flfake::kSelftestNat,
+			      kSeeds[0]};
 	int n = 0;
 	for (const std::string &s : all) {
 		std::string path = std::string(dir) + "/seed" + std::to_string(n++);

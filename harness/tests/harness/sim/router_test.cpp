@@ -13,6 +13,7 @@
 #include <string>
 
 #include "harness/fakes/frames.h"
+#include "harness/fakes/rulesets.h"
 #include "harness/sim/default_scenario.h"
 #include "harness/sim/pcap_io.h"
 #include "harness/sim/router.h"
@@ -285,28 +286,7 @@ TEST_CASE("sim: DNAT and SNAT with the selftest's rulesets, ports included", "[s
 {
 	// The selftest's forward chain: `ct mark set 1` runs before `flow add`
 	// fails on the unconfirmed SYN, and the next rule accepts by the mark.
-	auto r = make_router(R"(table inet filter {
-	flowtable f1 { hook ingress priority 0; devices = { veth0, veth1 }; }
-	counter routed_orig { }
-	counter routed_repl { }
-	chain forward {
-		type filter hook forward priority 0; policy drop;
-		meta oif "veth1" tcp dport 12345 ct mark set 1 flow add @f1 counter name routed_orig accept
-		ct mark 1 counter name ct direction map { original : routed_orig, reply : routed_repl } accept
-		ct state established,related accept
-	}
-}
-table ip nat {
-	chain prerouting {
-		type nat hook prerouting priority 0; policy accept;
-		meta iif "veth0" ip daddr 10.6.6.6 tcp dport 1666 counter dnat ip to 10.0.2.99:12345
-	}
-	chain postrouting {
-		type nat hook postrouting priority 0; policy accept;
-		meta oifname "veth1" counter masquerade
-	}
-}
-)",
+	auto r = make_router(std::string(flfake::kSelftestFilter) + flfake::kSelftestNat,
 			     "ip link add veth0 type veth peer name c\nip link add veth1 type veth peer name s\n"
 			     "ip addr add 10.0.1.1/24 dev veth0\nip addr add 10.0.2.1/24 dev veth1\n");
 	SessionOptions so;
