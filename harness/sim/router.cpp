@@ -405,9 +405,11 @@ bool Router::is_local(const IpAddr &a) const
 
 MacAddr Router::neighbour(const Link &dev, const IpAddr &a) const
 {
-	for (const Neighbor &n : topo_.neighs)
-		if (n.addr == a && (n.dev == dev.name || topo_.lower(*topo_.link(n.dev)) == topo_.lower(dev)))
+	for (const Neighbor &n : topo_.neighs) {
+		const Link *on = topo_.link(n.dev);
+		if (n.addr == a && on && topo_.lower(*on) == topo_.lower(dev))
 			return n.mac;
+	}
 	return host_mac(a);
 }
 
