@@ -22,6 +22,17 @@ check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 rt() { ip netns exec rt "$@"; }
 cl() { ip netns exec cl "$@"; }
 sv() { ip netns exec sv "$@"; }
+# Wait (up to 10 s) until the server namespace listens on PROTO (tcp|udp) PORT:
+# under emulation a server can take well over a second to start, and a UDP
+# client whose first datagram meets a closed port gives up on the ICMP error.
+sv_listening() {
+	for _ in $(seq 100); do
+		sv ss -Hln --"$1" "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "server on $1 port $2 did not start" >&2
+	return 1
+}
 
 topology()
 {
@@ -77,7 +88,7 @@ EOF
 	local hits0 hits1 before after
 	hits0=$(flowlane_hits)
 	sv sh -c 'nc -l -p 80 > /tmp/article.out' &
-	sleep 1
+	sv_listening tcp 80
 	# 4 MB from the client, then hold the connection open while we look.
 	cl sh -c '(head -c 4000000 /dev/urandom; sleep 4) | nc -N 10.0.2.2 80' &
 	sleep 3
@@ -93,7 +104,7 @@ EOF
 	check "article: fastpath hits grew (> 100; GSO packs segments)" "[ $((hits1 - hits0)) -gt 100 ]"
 	# UDP is not selected by this ruleset: its packets stay on the classic path.
 	sv sh -c 'timeout 3 socat -u UDP-RECV:5353 /dev/null' &
-	sleep 0.5
+	sv_listening udp 5353
 	cl sh -c 'for i in $(seq 20); do echo hello; done | socat -u - UDP-SENDTO:10.0.2.2:5353,sourceport=5353'
 	sleep 0.5
 	check "article: UDP (not selected) is not offloaded" "! ct_list | grep 'udp' | grep -q OFFLOAD"
@@ -130,7 +141,7 @@ scenario_udp_expiry()
 	rt sysctl -qw net.netfilter.nf_flowtable_udp_timeout=2
 	# An echo server: every datagram comes back, so the flow has both directions.
 	sv sh -c 'timeout 12 socat UDP-LISTEN:5000 EXEC:cat' &
-	sleep 0.5
+	sv_listening udp 5000
 	cl sh -c 'for i in $(seq 30); do echo ping; sleep 0.1; done | timeout 5 socat - UDP:10.0.2.2:5000,sourceport=6000 > /tmp/udp.echo'
 	check "udp: echoes came back" "[ \$(wc -l < /tmp/udp.echo) -ge 25 ]"
 	ct_list | grep 'dport=5000' | head -1
@@ -152,7 +163,7 @@ scenario_tcp_handback()
 	ruleset_all
 	rt sysctl -qw net.netfilter.nf_flowtable_tcp_timeout=2
 	sv sh -c 'nc -l -p 7000 > /tmp/handback.out' &
-	sleep 1
+	sv_listening tcp 7000
 	# 1 MB, an 8 s pause (the flow expires and is handed back), 1 MB more.
 	cl sh -c '(head -c 1000000 /dev/zero; sleep 8; head -c 1000000 /dev/zero) | nc -N 10.0.2.2 7000' &
 	sleep 2
@@ -177,7 +188,7 @@ scenario_fin_rst()
 	ruleset_all
 	local hits0 hits1
 	sv sh -c 'nc -l -p 7100 > /dev/null' &
-	sleep 1
+	sv_listening tcp 7100
 	cl sh -c '(head -c 200000 /dev/zero; sleep 3) | nc -N 10.0.2.2 7100' &
 	sleep 2
 	check "fin: offloaded while open" "ct_list | grep 'dport=7100' | grep -q OFFLOAD"
@@ -189,7 +200,7 @@ scenario_fin_rst()
 		"ct_list | grep 'dport=7100' | grep -qE 'TIME_WAIT|CLOSE|LAST_ACK|FIN_WAIT'"
 	# RST: kill the server side abruptly mid-stream.
 	sv sh -c 'timeout 2 nc -l -p 7200 > /dev/null' &
-	sleep 0.5
+	sv_listening tcp 7200
 	cl sh -c 'head -c 100000000 /dev/zero | timeout 6 nc 10.0.2.2 7200' &
 	sleep 4
 	wait
@@ -204,7 +215,7 @@ scenario_disruption()
 	ruleset_all
 	sv sh -c 'nc -l -k -p 7300 > /dev/null' &
 	local srv=$!
-	sleep 1
+	sv_listening tcp 7300
 	# Steady traffic (about 2 MB/s) for the whole scenario.
 	cl sh -c 'while head -c 100000 /dev/zero; do sleep 0.05; done | timeout 20 nc 10.0.2.2 7300' &
 	sleep 3
