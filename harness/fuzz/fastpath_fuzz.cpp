@@ -16,6 +16,7 @@
 #include "harness/fakes/fake_conntrack.h"
 #include "harness/fakes/flow_builder.h"
 #include "harness/fakes/frames.h"
+#include "harness/fuzz/fuzz_seeds.h"
 #include "harness/platform/platform.h"
 
 namespace {
@@ -60,12 +61,7 @@ void write_seeds(const char *dir)
 		}
 		flfake::Bytes frame = flfake::build_frame(f);
 		frame.insert(frame.begin(), static_cast<uint8_t>(n)); // the mode byte
-		std::string path = std::string(dir) + "/seed" + std::to_string(n++);
-		FILE *fp = std::fopen(path.c_str(), "wb");
-		if (fp) {
-			std::fwrite(frame.data(), 1, frame.size(), fp);
-			std::fclose(fp);
-		}
+		flfuzz::write_seed(dir, n++, frame.data(), frame.size());
 	}
 }
 
@@ -74,10 +70,7 @@ void write_seeds(const char *dir)
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
 	flplat::set_work_mode(flplat::WorkMode::Manual);
-	if (const char *dir = std::getenv("FL_FUZZ_WRITE_SEEDS")) {
-		write_seeds(dir);
-		std::exit(0);
-	}
+	flfuzz::write_seeds_if_asked(write_seeds);
 	struct fl_flowtable_config cfg = {};
 	cfg.ops = flfake::fake_ops();
 	if (fl_flowtable_create(&cfg, &table))

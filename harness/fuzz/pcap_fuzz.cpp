@@ -11,6 +11,7 @@
 #include <string>
 
 #include "harness/fakes/frames.h"
+#include "harness/fuzz/fuzz_seeds.h"
 #include "harness/sim/pcap_io.h"
 #include "harness/sim/router.h"
 
@@ -70,7 +71,7 @@ void write_seeds(const char *dir)
 	int n = 0;
 	for (const Seed &s : seeds) {
 		flsim::PcapWriter w;
-		if (w.open(std::string(dir) + "/seed" + std::to_string(n++)) != "")
+		if (w.open(flfuzz::seed_path(dir, n++)) != "")
 			continue;
 		const uint8_t flags[] = {0x02, 0x12, 0x10, 0x18, 0x10, 0x11, 0x11, 0x10};
 		for (int i = 0; i < 8; i++) {
@@ -97,10 +98,7 @@ void write_seeds(const char *dir)
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
-	if (const char *dir = std::getenv("FL_FUZZ_WRITE_SEEDS")) {
-		write_seeds(dir);
-		std::exit(0);
-	}
+	flfuzz::write_seeds_if_asked(write_seeds);
 	return 0;
 }
 

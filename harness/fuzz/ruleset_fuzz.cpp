@@ -10,6 +10,7 @@
 #include <string>
 
 #include "harness/fakes/rulesets.h"
+#include "harness/fuzz/fuzz_seeds.h"
 #include "harness/sim/default_scenario.h"
 #include "harness/sim/ruleset.h"
 
@@ -31,23 +32,15 @@ void write_seeds(const char *dir)
 	std::string all[] = {flsim::default_scenario().ruleset, flfake::kSelftestFilter, flfake::kSelftestNat,
 			      kSeeds[0]};
 	int n = 0;
-	for (const std::string &s : all) {
-		std::string path = std::string(dir) + "/seed" + std::to_string(n++);
-		if (FILE *fp = std::fopen(path.c_str(), "wb")) {
-			std::fwrite(s.data(), 1, s.size(), fp);
-			std::fclose(fp);
-		}
-	}
+	for (const std::string &s : all)
+		flfuzz::write_seed(dir, n++, s.data(), s.size());
 }
 
 } // namespace
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
-	if (const char *dir = std::getenv("FL_FUZZ_WRITE_SEEDS")) {
-		write_seeds(dir);
-		std::exit(0);
-	}
+	flfuzz::write_seeds_if_asked(write_seeds);
 	return 0;
 }
 
