@@ -56,17 +56,19 @@ $(DEPS_STAMP):
 # ---------------------------------------------------------------------------
 # Sources (discovered, so new files need no Makefile edit).
 #  core:      freestanding C++ (nf_flow_table/, offload/): no stdlib, no exceptions
-#  platform:  the userspace implementation of the boundary (harness/platform)
-#  harness:   mock NICs, simulator, fakes (harness/*, minus tests/bench/fuzz/cli/vm)
+#  platform:  the userspace implementation of the boundary (platform/user); with
+#             the core it makes libflowlane
+#  sim:       the simulator product (sim/, minus its CLI): libflsim
+#  rig:       the test rig's shared pieces (testing/fakes): libfltesting; the
+#             shipped library, simulator and CLI never link it
 CORE_SRCS     := $(sort $(wildcard nf_flow_table/*.cpp offload/*.cpp))
-PLATFORM_SRCS := $(sort $(wildcard harness/platform/*.cpp))
-HARNESS_SRCS  := $(sort $(shell find harness -name '*.cpp' \
-	-not -path 'harness/platform/*' -not -path 'harness/tests/*' -not -path 'harness/bench/*' \
-	-not -path 'harness/fuzz/*' -not -path 'harness/cli/*' -not -path 'harness/vm/*' 2>/dev/null))
-TEST_SRCS     := $(sort $(shell find harness/tests -name '*.cpp' 2>/dev/null))
-BENCH_SRCS    := $(sort $(shell find harness/bench -name '*.cpp' 2>/dev/null))
-FUZZ_SRCS     := $(sort $(shell find harness/fuzz -name '*_fuzz.cpp' 2>/dev/null))
-CLI_SRCS      := $(sort $(shell find harness/cli -name '*.cpp' 2>/dev/null))
+PLATFORM_SRCS := $(sort $(wildcard platform/user/*.cpp))
+SIM_SRCS      := $(sort $(shell find sim -name '*.cpp' -not -path 'sim/cli/*' 2>/dev/null))
+CLI_SRCS      := $(sort $(shell find sim/cli -name '*.cpp' 2>/dev/null))
+RIG_SRCS      := $(sort $(wildcard testing/fakes/*.cpp))
+TEST_SRCS     := $(sort $(shell find testing/tests -name '*.cpp' 2>/dev/null))
+BENCH_SRCS    := $(sort $(shell find testing/bench -name '*.cpp' 2>/dev/null))
+FUZZ_SRCS     := $(sort $(shell find testing/fuzz -name '*_fuzz.cpp' 2>/dev/null))
 
 PKG_CFLAGS := $(shell pkg-config --cflags liburcu-memb liburcu-cds libnl-3.0 libnl-route-3.0 libpcap 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs liburcu-memb liburcu-cds libnl-3.0 libnl-route-3.0 libpcap 2>/dev/null)
@@ -106,24 +108,30 @@ $(BUILD)/$(1)/host/%.o: %.cpp | $(DEPS_STAMP)
 
 CORE_OBJS_$(1)     := $$(patsubst %.cpp,$(BUILD)/$(1)/core/%.o,$(CORE_SRCS))
 PLATFORM_OBJS_$(1) := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(PLATFORM_SRCS))
-HARNESS_OBJS_$(1)  := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(HARNESS_SRCS))
+SIM_OBJS_$(1)      := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(SIM_SRCS))
+RIG_OBJS_$(1)      := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(RIG_SRCS))
 TEST_OBJS_$(1)     := $$(patsubst %.cpp,$(BUILD)/$(1)/host/%.o,$(TEST_SRCS))
 
 $(BUILD)/$(1)/libflowlane.a: $$(CORE_OBJS_$(1)) $$(PLATFORM_OBJS_$(1))
 	@rm -f $$@
 	@$(if $(Q),echo "  AR  [$(1)] $$@")
 	$(Q)ar rcs $$@ $$^
-$(BUILD)/$(1)/libflharness.a: $$(HARNESS_OBJS_$(1))
+$(BUILD)/$(1)/libflsim.a: $$(SIM_OBJS_$(1))
 	@rm -f $$@
 	@$(if $(Q),echo "  AR  [$(1)] $$@")
 	$(Q)ar rcs $$@ $$^
-$(BUILD)/$(1)/flowlane_tests: $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a $(BUILD)/$(1)/libflowlane.a
+$(BUILD)/$(1)/libfltesting.a: $$(RIG_OBJS_$(1))
+	@rm -f $$@
+	@$(if $(Q),echo "  AR  [$(1)] $$@")
+	$(Q)ar rcs $$@ $$^
+# What the rig's programs (tests, fuzzers, benchmarks) link, in link order.
+RIG_LIBS_$(1) := $(BUILD)/$(1)/libfltesting.a $(BUILD)/$(1)/libflsim.a $(BUILD)/$(1)/libflowlane.a
+$(BUILD)/$(1)/flowlane_tests: $$(TEST_OBJS_$(1)) $$(RIG_LIBS_$(1))
 	@$(if $(Q),echo "  LD  [$(1)] $$@")
-	$(Q)$$(CXX) $$(OPT_$(1)) $$(LD_$(1)) -o $$@ $$(TEST_OBJS_$(1)) $(BUILD)/$(1)/libflharness.a \
-		$(BUILD)/$(1)/libflowlane.a $$(PKG_LIBS) -lpthread
+	$(Q)$$(CXX) $$(OPT_$(1)) $$(LD_$(1)) -o $$@ $$(TEST_OBJS_$(1)) $$(RIG_LIBS_$(1)) $$(PKG_LIBS) -lpthread
 
--include $$(CORE_OBJS_$(1):.o=.d) $$(PLATFORM_OBJS_$(1):.o=.d) $$(HARNESS_OBJS_$(1):.o=.d) \
-	$$(TEST_OBJS_$(1):.o=.d)
+-include $$(CORE_OBJS_$(1):.o=.d) $$(PLATFORM_OBJS_$(1):.o=.d) $$(SIM_OBJS_$(1):.o=.d) \
+	$$(RIG_OBJS_$(1):.o=.d) $$(TEST_OBJS_$(1):.o=.d)
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -133,8 +141,8 @@ $(REL)/libflowlane.so: $(CORE_OBJS_rel) $(PLATFORM_OBJS_rel)
 
 CLI_OBJS := $(patsubst %.cpp,$(REL)/host/%.o,$(CLI_SRCS))
 -include $(CLI_OBJS:.o=.d)
-$(REL)/flowlane: $(CLI_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a
-	$(CXX) -o $@ $(CLI_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a $(PKG_LIBS) -lpthread
+$(REL)/flowlane: $(CLI_OBJS) $(REL)/libflsim.a $(REL)/libflowlane.a
+	$(CXX) -o $@ $(CLI_OBJS) $(REL)/libflsim.a $(REL)/libflowlane.a $(PKG_LIBS) -lpthread
 
 .PHONY: all lib tools
 lib: $(REL)/libflowlane.a $(REL)/libflowlane.so

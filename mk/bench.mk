@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Google Benchmark suite (not part of `make check`): flowlane against
 # std::unordered_map, absl::flat_hash_map and liburcu's cds_lfht, one binary,
-# one run; harness/bench/report.py prints the table with ratios.
+# one run; testing/bench/report.py prints the table with ratios.
 BENCH_PACKAGES := libbenchmark-dev libabsl-dev liburcu-dev python3
 BENCH_BIN := $(BUILD)/bench/flowlane_bench
 BENCH_OBJS := $(patsubst %.cpp,$(BUILD)/bench/%.o,$(BENCH_SRCS))
@@ -19,8 +19,8 @@ $(BUILD)/bench/%.o: %.cpp | $(DEPS_STAMP) $(BUILD)/.deps-bench
 	$(CXX) $(CXXSTD) $(CPPFLAGS_ALL) $(WARNINGS) -O2 -g -DNDEBUG $(HOST_FLAGS) -c $< -o $@
 -include $(BENCH_OBJS:.o=.d)
 
-$(BENCH_BIN): $(BENCH_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a
-	$(CXX) -O2 -o $@ $(BENCH_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a $(BENCH_LIBS) $(PKG_LIBS)
+$(BENCH_BIN): $(BENCH_OBJS) $(RIG_LIBS_rel)
+	$(CXX) -O2 -o $@ $(BENCH_OBJS) $(RIG_LIBS_rel) $(BENCH_LIBS) $(PKG_LIBS)
 
 .PHONY: bench
 # glibc.malloc.hugetlb=1: every implementation's heap is backed by transparent
@@ -28,4 +28,4 @@ $(BENCH_BIN): $(BENCH_OBJS) $(REL)/libflharness.a $(REL)/libflowlane.a
 bench: $(BENCH_BIN)
 	GLIBC_TUNABLES=glibc.malloc.hugetlb=1 $(BENCH_BIN) --benchmark_format=json --benchmark_out=$(BUILD)/bench/results.json \
 		--benchmark_out_format=json --benchmark_min_time=0.3 --benchmark_repetitions=3 $(BENCH_ARGS) >/dev/null
-	python3 harness/bench/report.py $(BUILD)/bench/results.json
+	python3 testing/bench/report.py $(BUILD)/bench/results.json

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# The flowlane command line, driven as users drive it (harness/tests/cli).
+# The flowlane command line, driven as users drive it (testing/tests/cli).
 CLI_TEST_PACKAGES := tcpdump iproute2 python3
 .PHONY: check-cli
 check-cli: $(REL)/flowlane
 	@scripts/need-packages $(CLI_TEST_PACKAGES)
 	@echo "--- CLI"
-	harness/tests/cli/cli_test.sh $(TOP)/$(REL)/flowlane
+	testing/tests/cli/cli_test.sh $(TOP)/$(REL)/flowlane
 CHECK_TARGETS += check-cli

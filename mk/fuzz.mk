@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
-# libFuzzer targets (harness/fuzz/*_fuzz.cpp), built with ASan + UBSan against a
-# fuzz build of the core and harness, each run briefly from generated seeds.
+# libFuzzer targets (testing/fuzz/*_fuzz.cpp), built with ASan + UBSan against a
+# fuzz build of the core, simulator and test rig, each run briefly from generated seeds.
 FUZZ_TIME ?= 20
-FUZZ_BINS := $(patsubst harness/fuzz/%.cpp,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_BINS := $(patsubst testing/fuzz/%.cpp,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-$(BUILD)/fuzz/%: harness/fuzz/%.cpp $(BUILD)/fuzz/libflharness.a $(BUILD)/fuzz/libflowlane.a
+$(BUILD)/fuzz/%: testing/fuzz/%.cpp $(RIG_LIBS_fuzz)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD  [fuzz] $@")
 	$(Q)$(CXX) $(CXXSTD) $(CPPFLAGS_ALL) $(WARNINGS) $(HOST_FLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(BUILD)/fuzz/libflharness.a $(BUILD)/fuzz/libflowlane.a $(PKG_LIBS) -lpthread
+		-o $@ $< $(RIG_LIBS_fuzz) $(PKG_LIBS) -lpthread
 
 # Each target writes its own seeds (FL_FUZZ_WRITE_SEEDS) into a fresh corpus.
 .PHONY: check-fuzz

@@ -4,7 +4,7 @@ KERNEL_PACKAGES := linux-headers-amd64 linux-image-amd64 linux-source-6.1 g++ ma
 	bison libelf-dev libssl-dev python3 kmod cpio qemu-system-x86 busybox-static
 GUEST_PACKAGES := nftables conntrack iproute2 iputils-ping netcat-openbsd socat procps
 # Recursive: expanded in recipes, after $(BUILD)/.deps-kernel installed the kernel
-# (harness/vm/run-guest discovers the same release itself).
+# (testing/vm/run-guest discovers the same release itself).
 GUEST_KVER ?= $(shell scripts/guest-kver)
 KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build/Makefile),/lib/modules/$(shell uname -r)/build,/usr/src/linux-headers-$(GUEST_KVER))
 
@@ -27,20 +27,20 @@ module-clean:
 # Boot the guest, load flowlane.ko with its self-check, unload, clean dmesg.
 .PHONY: vm-check
 vm-check: module
-	harness/vm/run-guest --timeout 600 kunit/guest/smoke.sh flowlane.ko
+	testing/vm/run-guest --timeout 600 kunit/guest/smoke.sh flowlane.ko
 
 # The Linux 6.1 flowtable selftest with the stock modules (validates the runner).
 .PHONY: vm-selftest-stock
 vm-selftest-stock: $(BUILD)/.deps-kernel
-	harness/vm/run-guest --timeout 1500 kunit/guest/selftest.sh "$$(scripts/fetch-selftest)" stock
+	testing/vm/run-guest --timeout 1500 kunit/guest/selftest.sh "$$(scripts/fetch-selftest)" stock
 
 # flowlane driven by nft: the Linux 6.1 flowtable selftest (11 PASS lines
 # required) and flowlane's own scenarios, with the stock modules kept out.
 .PHONY: vm-selftest vm-scenarios
 vm-selftest: module
-	harness/vm/run-guest --timeout 1500 kunit/guest/selftest.sh "$$(scripts/fetch-selftest)" flowlane
+	testing/vm/run-guest --timeout 1500 kunit/guest/selftest.sh "$$(scripts/fetch-selftest)" flowlane
 vm-scenarios: module
-	harness/vm/run-guest --timeout 900 kunit/guest/scenarios.sh
+	testing/vm/run-guest --timeout 900 kunit/guest/scenarios.sh
 
 # KUnit on UML and on x86_64 under QEMU (scratch kernel tree in FLOWLANE_CACHE).
 .PHONY: kunit-um kunit-x86

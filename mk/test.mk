@@ -3,7 +3,7 @@
 # TEST_ARGS narrows a run, e.g. make test-rel TEST_ARGS='[rhashtable]'.
 TEST_ARGS ?=
 # TSan: liburcu and libstdc++ are not instrumented; the suppressions file names what we accept.
-TSAN_OPTIONS_ALL := halt_on_error=1 second_deadlock_stack=1 suppressions=$(TOP)/harness/tests/tsan.supp
+TSAN_OPTIONS_ALL := halt_on_error=1 second_deadlock_stack=1 suppressions=$(TOP)/testing/tests/tsan.supp
 ASAN_OPTIONS_ALL := detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 UBSAN_OPTIONS_ALL := print_stacktrace=1:halt_on_error=1
 

@@ -4,14 +4,15 @@
  *
  * The core (nf_flow_table/, offload/) is freestanding C++: it includes no libc,
  * libstdc++ or kernel header. Everything it needs from the world is declared
- * here and implemented three times:
+ * here and implemented twice:
  *
- *   - nf_flow_table/flowlane_shim.c   the Linux kernel (kvmalloc, jiffies, RCU,
- *                                     spinlocks, workqueues, printk)
- *   - harness/platform/               userspace (liburcu, pthreads, malloc), with
- *                                     the test controls of boundary_test.h:
- *                                     manual clock, synchronous work, failing
- *                                     allocations
+ *   - nf_flow_table/kernel/flowlane_shim.c  the Linux kernel (kvmalloc, jiffies,
+ *                                           RCU, spinlocks, workqueues, printk)
+ *   - platform/user/                        userspace (liburcu, pthreads, malloc),
+ *                                           with the test controls of
+ *                                           platform/user/platform.h: manual
+ *                                           clock, synchronous work, failing
+ *                                           allocations
  *
  * Contract notation used below:
  *   context:  "any"    callable from any context, including softirq / packet path

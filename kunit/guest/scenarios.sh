@@ -65,7 +65,7 @@ ct_timeout() { ct_list | grep -- "$1" | head -1 | awk '{print $3}'; }
 dmesg_clean()
 {
 	dmesg > /tmp/scenario.dmesg
-	harness/vm/check-dmesg /tmp/scenario.dmesg "$1" >/dev/null
+	testing/vm/check-dmesg /tmp/scenario.dmesg "$1" >/dev/null
 }
 
 # --------------------------------------------------------------------- 1

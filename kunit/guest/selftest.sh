@@ -32,6 +32,6 @@ if [ "$mode" = flowlane ]; then
 	echo "lsmod: no nf_flow_table, nf_flow_table_inet or nft_flow_offload; flowlane loaded"
 	[ "$(flowlane_hits)" -gt 0 ] || { echo "flowlane's fastpath saw no hit"; exit 1; }
 	dmesg > /tmp/selftest.dmesg
-	harness/vm/check-dmesg /tmp/selftest.dmesg "selftest with flowlane" || exit 1
+	testing/vm/check-dmesg /tmp/selftest.dmesg "selftest with flowlane" || exit 1
 fi
 [ "$rc" -eq 0 ] && [ "$pass" -eq 11 ] && [ "$fail" -eq 0 ] || { tail -n 30 "$dir/out.txt"; exit 1; }

@@ -14,4 +14,4 @@ if lsmod | grep -q '^flowlane '; then
 fi
 echo "flowlane.ko unloaded"
 dmesg > /tmp/smoke.dmesg
-harness/vm/check-dmesg /tmp/smoke.dmesg "module smoke test"
+testing/vm/check-dmesg /tmp/smoke.dmesg "module smoke test"

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The router's receive path, stage by stage; the flowtable glue is in
+// router_flow.cpp and the views in router_views.cpp.
+#include "sim/router/router.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "platform/user/platform.h"
+#include "sim/router/router_internal.h"
+
+namespace flsim {
+
+Router::Router(Ruleset rs, Topology topo, RouterOptions opts)
+	: rs_(std::move(rs)), topo_(std::move(topo)), opts_(opts), eval_(rs_)
+{
+	flplat::set_clock_mode(flplat::ClockMode::Manual);
+	flplat::set_work_mode(flplat::WorkMode::Manual);
+	ct_.set_clock(&now_ms_);
+}
+
+Router::~Router()
+{
+	// Flowtables hand their flows back to conntrack: they go first.
+	flowtables_.clear();
+	flplat::run_pending();
+}
+
+Parsed<std::unique_ptr<Router>> Router::create(Ruleset rs, Topology topo, RouterOptions opts)
+{
+	std::unique_ptr<Router> r(new Router(std::move(rs), std::move(topo), opts));
+	if (std::optional<Diag> err = r->setup_flowtables())
+		return *err;
+	return r;
+}
+
+// ------------------------------------------------------------------ clock
+
+void Router::advance_ms(uint64_t ms)
+{
+	now_ms_ += ms;
+	flplat::advance_ms(ms); // GC and hardware work, on the virtual clock
+	ct_.gc(now_ms_);
+}
+
+// ------------------------------------------------------------------ receive
+
+std::vector<EmittedFrame> Router::receive(const std::string &dev, const Bytes &frame)
+{
+	std::vector<EmittedFrame> out;
+	TraceLine tl;
+	tl.t_ms = now_ms_;
+	tl.seq = ++seq_;
+	tl.dev = dev;
+	auto v = parse_packet(frame);
+	tl.summary = v ? v->summary() : "non-IP frame (" + std::to_string(frame.size()) + " bytes)";
+	stats_.received++;
+	const Link *phys = topo_.link(dev);
+	if (!phys) {
+		tl.path = "ignored";
+		tl.reason = "no such device";
+		stats_.ignored++;
+	} else if (!try_hardware(*phys, frame, tl, out) && !try_fastpath(*phys, frame, tl, out)) {
+		classic(*phys, frame, tl, out);
+	}
+	trace_.push_back(tl);
+	flplat::run_pending(); // the workqueue gets to run soon after
+	return out;
+}
+
+bool Router::try_hardware(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out)
+{
+	for (auto &ft : flowtables_) {
+		for (auto &nic : ft->nics) {
+			auto hit = nic->receive(phys.ifindex, frame, flplat::now_ticks());
+			if (!hit)
+				continue;
+			const Link *egress = topo_.link(hit->ifindex);
+			out.push_back({egress ? egress->name : "?", now_ms_, hit->frame});
+			tl.path = "hw";
+			tl.reason = "rule on " + nic->name();
+			tl.out_dev = egress ? egress->name : "?";
+			stats_.hw++;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool Router::try_fastpath(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out)
+{
+	for (auto &ft : flowtables_) {
+		if (std::find(ft->ifindexes.begin(), ft->ifindexes.end(), phys.ifindex) == ft->ifindexes.end())
+			continue;
+		Bytes buf(kHeadroom + frame.size());
+		std::copy(frame.begin(), frame.end(), buf.begin() + kHeadroom);
+		struct fl_packet pkt = {};
+		pkt.data = buf.data() + kHeadroom;
+		pkt.len = pkt.headlen = static_cast<fl_u32>(frame.size());
+		pkt.headroom = kHeadroom;
+		pkt.iifindex = phys.ifindex;
+		pkt.entry = FL_ENTRY_L2;
+		pkt.flags = FL_PKT_BUILD_L2;
+		struct fl_result res;
+		fl_rcu_read_lock();
+		fl_fastpath(ft->core, &pkt, &res);
+		bool sent = res.verdict == FL_VERDICT_XMIT && res.l2_written;
+		const Link *egress = sent ? topo_.link(res.xmit->ifindex) : nullptr;
+		if (egress) {
+			out.push_back({egress->name, now_ms_, Bytes(res.out_data, res.out_data + res.out_len)});
+			tl.path = "fast";
+			tl.reason = std::string(res.dir == FL_DIR_ORIGINAL ? "hit original" : "hit reply") + " in " +
+				    ft->name;
+			tl.out_dev = egress->name;
+		}
+		fl_rcu_read_unlock();
+		if (egress) {
+			stats_.fast++;
+			return true;
+		}
+		if (tl.reason.empty() || tl.reason == "no-entry")
+			tl.reason = fl_slow_reason_name(res.reason);
+	}
+	return false;
+}
+
+const Link *Router::logical_input(const Link &phys, const PacketView &v) const
+{
+	const Link *cur = &phys;
+	for (const VlanTag &tag : v.vlans) {
+		const Link *next = nullptr;
+		for (const Link &l : topo_.links)
+			if (l.kind == "vlan" && l.parent == cur->name && l.vlan_id == tag.id && l.vlan_proto == tag.tpid)
+				next = &l;
+		if (!next)
+			return nullptr;
+		cur = next;
+	}
+	return cur;
+}
+
+bool Router::bridge_switch(const Link &port, const Link &bridge, const Bytes &frame, const PacketView &v,
+			   TraceLine &tl, std::vector<EmittedFrame> &out)
+{
+	fdb_[bridge.name][mac_str(v.src_mac)] = port.name;
+	bool to_bridge = v.dst_mac == bridge.mac || (v.dst_mac[0] & 1);
+	if (to_bridge)
+		return false;
+	const Link *dst = egress_port(bridge, v.dst_mac);
+	for (const Link &l : topo_.links) {
+		if (l.master != bridge.name || l.name == port.name || (dst && l.name != dst->name))
+			continue;
+		out.push_back({l.name, now_ms_, frame});
+		tl.out_dev += (tl.out_dev.empty() ? "" : ",") + l.name;
+	}
+	tl.path = "bridge";
+	tl.reason = dst ? "switched" : "flooded";
+	stats_.bridged++;
+	return true;
+}
+
+namespace {
+
+void drop(TraceLine &tl, RouterStats &st, const std::string &why)
+{
+	tl.path = "drop";
+	tl.reason = why;
+	st.dropped++;
+}
+
+// The addresses a packet of direction @dir carries once conntrack's NAT applies.
+void translated(const Conn &c, int dir, IpAddr &src, uint16_t &sport, IpAddr &dst, uint16_t &dport)
+{
+	const CtTuple &other = dir == 0 ? c.reply : c.orig;
+	src = other.dst;
+	sport = other.dport;
+	dst = other.src;
+	dport = other.sport;
+}
+
+} // namespace
+
+void Router::classic(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out)
+{
+	std::string fast_reason = tl.reason.empty() ? "no flowtable" : tl.reason;
+	auto pv = parse_packet(frame);
+	if (!pv) {
+		tl.path = "ignored";
+		tl.reason = "not an IP packet";
+		stats_.ignored++;
+		return;
+	}
+	const PacketView &v = *pv;
+	const Link *in = logical_input(phys, v);
+	if (!in)
+		return drop(tl, stats_, "no VLAN device for the frame's tag");
+	if (!in->master.empty()) {
+		const Link *br = topo_.link(in->master);
+		if (br && bridge_switch(*in, *br, frame, v, tl, out))
+			return;
+		in = br ? br : in;
+	}
+	if (v.dst_mac != in->mac && !(v.dst_mac[0] & 1)) {
+		tl.path = "ignored";
+		tl.reason = "not addressed to " + in->name;
+		stats_.ignored++;
+		return;
+	}
+	CtInfo ci = ct_.lookup(v, now_ms_);
+	EvalPacket ep{&v, in->name, "", ci};
+	bool first = ci.conn && !ci.conn->confirmed && ci.dir == 0;
+	if (first) {
+		EvalResult nat = eval_.run("prerouting", true, ep, nullptr);
+		if (nat.nat.kind == NatRequest::Dnat)
+			apply_nat_request(nat.nat, ci, nullptr);
+	}
+	EvalResult pre = eval_.run("prerouting", false, ep, nullptr);
+	if (pre.drop) {
+		ct_.discard(first ? ci.conn : nullptr);
+		return drop(tl, stats_, "prerouting: " + pre.verdict_where);
+	}
+
+	// Conntrack moves its state here, as nf_conntrack_in does in prerouting:
+	// the forward chain already sees the handshake's last ACK as established.
+	ct_.update(ci, v, now_ms_);
+	IpAddr src = v.src, dst = v.dst;
+	uint16_t sport = v.sport, dport = v.dport;
+	if (ci.conn)
+		translated(*ci.conn, ci.dir, src, sport, dst, dport);
+	if (is_local(dst)) {
+		if (ci.conn)
+			ct_.confirm(*ci.conn);
+		tl.path = "local";
+		tl.reason = "for the router itself";
+		stats_.local++;
+		return;
+	}
+	RouteResult rr = route(dst);
+	if (!rr.dev) {
+		ct_.discard(first ? ci.conn : nullptr);
+		return drop(tl, stats_, "no route to " + dst.str());
+	}
+	if (v.ttl <= 1) {
+		ct_.discard(first ? ci.conn : nullptr);
+		return drop(tl, stats_, "TTL exceeded");
+	}
+	ep.oif = rr.dev->name;
+	// Prerouting mangled the destination (DNAT, or un-SNAT of a reply): the
+	// forward and postrouting chains see the packet that way.
+	PacketView routed = v;
+	routed.dst = dst;
+	routed.dport = dport;
+	ep.pkt = &routed;
+	FlowAddFn fa = [&](const Table &t, const std::string &ft, std::string &note) {
+		return flow_add(t, ft, ci, v, note);
+	};
+	EvalResult fwd = eval_.run("forward", false, ep, fa);
+	tl.notes.insert(tl.notes.end(), fwd.notes.begin(), fwd.notes.end());
+	if (fwd.drop) {
+		ct_.discard(first ? ci.conn : nullptr);
+		return drop(tl, stats_, "forward: " + fwd.verdict_where);
+	}
+	if (v.l3len() > static_cast<size_t>(rr.dev->mtu)) {
+		ct_.discard(first ? ci.conn : nullptr);
+		return drop(tl, stats_, "larger than " + rr.dev->name + "'s MTU " + std::to_string(rr.dev->mtu) +
+					       " (the kernel sends ICMP fragmentation-needed)");
+	}
+	if (first) {
+		EvalResult nat = eval_.run("postrouting", true, ep, nullptr);
+		if (nat.nat.kind == NatRequest::Snat || nat.nat.kind == NatRequest::Masquerade)
+			apply_nat_request(nat.nat, ci, rr.dev);
+	}
+	EvalResult post = eval_.run("postrouting", false, ep, nullptr);
+	if (post.drop) {
+		ct_.discard(first ? ci.conn : nullptr);
+		return drop(tl, stats_, "postrouting: " + post.verdict_where);
+	}
+	if (ci.conn) {
+		ct_.confirm(*ci.conn);
+		translated(*ci.conn, ci.dir, src, sport, dst, dport);
+	}
+	Bytes pkt = frame;
+	if (!(src == v.src) || !(dst == v.dst) || sport != v.sport || dport != v.dport)
+		rewrite_addresses(pkt, v, src, sport, dst, dport);
+	decrement_ttl(pkt, v);
+	emit(*rr.dev, rr.nexthop, pkt, v, out, tl);
+	tl.path = "slow";
+	tl.reason = fast_reason;
+	stats_.slow++;
+	stats_.slow_reasons[fast_reason]++;
+}
+
+void Router::emit(const Link &dev, const IpAddr &nexthop, Bytes &frame, const PacketView &v,
+		  std::vector<EmittedFrame> &out, TraceLine &tl)
+{
+	MacAddr dmac = neighbour(dev, nexthop);
+	Bytes wire = reframe(frame, v, dev.mac, dmac, wire_tags(dev));
+	if (dev.kind == "bridge") {
+		const Link *port = egress_port(dev, dmac);
+		for (const Link &l : topo_.links) {
+			if (l.master != dev.name || (port && l.name != port->name))
+				continue;
+			out.push_back({l.name, now_ms_, wire});
+			tl.out_dev += (tl.out_dev.empty() ? "" : ",") + l.name;
+		}
+		return;
+	}
+	const Link *phys = topo_.lower(dev);
+	out.push_back({phys->name, now_ms_, wire});
+	tl.out_dev = dev.name == phys->name ? dev.name : dev.name + "@" + phys->name;
+}
+
+void Router::apply_nat_request(const NatRequest &nr, const CtInfo &ci, const Link *out)
+{
+	Conn &c = *ci.conn;
+	CtTuple reply = c.reply;
+	if (nr.kind == NatRequest::Dnat) {
+		if (nr.target.has_addr) {
+			reply.src = IpAddr{};
+			reply.src.ipver = nr.target.ipver;
+			std::memcpy(reply.src.b, nr.target.addr, 16);
+		}
+		if (nr.target.port)
+			reply.sport = nr.target.port;
+	} else {
+		IpAddr a;
+		if (nr.kind == NatRequest::Masquerade || !nr.target.has_addr) {
+			if (!out || !primary_addr_dev(*out, reply.dst.ipver, a))
+				return; // nothing to masquerade to: leave the packet alone
+		} else {
+			a.ipver = nr.target.ipver;
+			std::memcpy(a.b, nr.target.addr, 16);
+		}
+		reply.dst = a;
+		if (nr.target.port)
+			reply.dport = nr.target.port;
+		// Keep the port when free, as Linux does; else take the next free one.
+		auto own = [&](const CtTuple &t) { return !(t < c.reply) && !(c.reply < t); };
+		for (int i = 0; i < 64511 && !own(reply) && ct_.reply_in_use(reply); i++)
+			reply.dport = static_cast<uint16_t>(1024 + (reply.dport - 1024 + 1) % 64511);
+	}
+	ct_.set_reply(c, reply);
+}
+
+// ------------------------------------------------------------------ topology
+
+std::optional<Router::Attachment> Router::attachment(const IpAddr &host) const
+{
+	RouteResult rr = route(host);
+	if (!rr.dev)
+		return std::nullopt;
+	Attachment a;
+	a.dev = rr.dev->name;
+	a.router_mac = rr.dev->mac;
+	a.host_mac = neighbour(*rr.dev, host);
+	a.tags = wire_tags(*rr.dev);
+	const Link *port = topo_.lower(*rr.dev);
+	if (rr.dev->kind == "bridge") {
+		port = egress_port(*rr.dev, a.host_mac);
+		for (const Link &l : topo_.links)
+			if (!port && l.master == rr.dev->name)
+				port = &l; // not learnt yet: the bridge's first port
+		if (!port)
+			return std::nullopt;
+	}
+	a.port = port->name;
+	return a;
+}
+
+Router::RouteResult Router::route(const IpAddr &dst) const
+{
+	RouteResult best;
+	int best_len = -1;
+	auto consider = [&](const IpAddr &net, int plen, const Link *dev, const IpAddr &nh) {
+		if (!dev || net.ipver != dst.ipver || plen <= best_len || !prefix_covers(net, plen, dst))
+			return;
+		best = {dev, nh};
+		best_len = plen;
+	};
+	for (const Address &a : topo_.addrs)
+		consider(a.addr, a.plen, topo_.link(a.dev), dst);
+	for (const Route &r : topo_.routes) {
+		const Link *dev = r.dev.empty() ? nullptr : topo_.link(r.dev);
+		IpAddr nh = r.has_via ? r.via : dst;
+		if (!dev && r.has_via) {
+			RouteResult via;
+			int via_len = -1;
+			for (const Address &a : topo_.addrs)
+				if (a.addr.ipver == nh.ipver && a.plen > via_len && prefix_covers(a.addr, a.plen, nh)) {
+					via = {topo_.link(a.dev), nh};
+					via_len = a.plen;
+				}
+			dev = via.dev;
+		}
+		consider(r.dst, r.plen, dev, nh);
+	}
+	return best;
+}
+
+bool Router::is_local(const IpAddr &a) const
+{
+	return std::any_of(topo_.addrs.begin(), topo_.addrs.end(), [&](const Address &x) { return x.addr == a; });
+}
+
+MacAddr Router::neighbour(const Link &dev, const IpAddr &a) const
+{
+	for (const Neighbor &n : topo_.neighs) {
+		const Link *on = topo_.link(n.dev);
+		if (n.addr == a && on && topo_.lower(*on) == topo_.lower(dev))
+			return n.mac;
+	}
+	return host_mac(a);
+}
+
+std::vector<VlanTag> Router::wire_tags(const Link &dev) const
+{
+	std::vector<VlanTag> tags;
+	const Link *cur = &dev;
+	while (cur && cur->kind == "vlan") {
+		tags.insert(tags.begin(), VlanTag{cur->vlan_proto, cur->vlan_id});
+		cur = topo_.link(cur->parent);
+	}
+	return tags;
+}
+
+const Link *Router::egress_port(const Link &bridge, const MacAddr &dst) const
+{
+	auto b = fdb_.find(bridge.name);
+	if (b == fdb_.end())
+		return nullptr;
+	auto p = b->second.find(mac_str(dst));
+	return p == b->second.end() ? nullptr : topo_.link(p->second);
+}
+
+const Link *Router::primary_addr_dev(const Link &dev, int ipver, IpAddr &addr) const
+{
+	for (const Address &a : topo_.addrs) {
+		if (a.dev == dev.name && a.addr.ipver == ipver) {
+			addr = a.addr;
+			return &dev;
+		}
+	}
+	return nullptr;
+}
+
+bool prefix_covers(const IpAddr &net, int plen, const IpAddr &a)
+{
+	if (net.ipver != a.ipver)
+		return false;
+	for (int i = 0; i < plen; i++) {
+		int byte = i / 8, bit = 7 - i % 8;
+		if (((net.b[byte] >> bit) & 1) != ((a.b[byte] >> bit) & 1))
+			return false;
+	}
+	return true;
+}
+
+} // namespace flsim
