@@ -155,9 +155,78 @@ bool parse_addr(const std::string &w, Atom &a)
 	return false;
 }
 
+// Where the value of a `define NAME =` starting at @i ends: the end of the
+// line or a `;`, outside braces.
+size_t define_end(const std::vector<Token> &t, size_t i)
+{
+	int depth = 0;
+	for (; i < t.size() && t[i].kind != Token::End; i++) {
+		if (depth <= 0 && (t[i].kind == Token::Newline || t[i].is(";")))
+			break;
+		depth += t[i].is("{") ? 1 : t[i].is("}") ? -1 : 0;
+	}
+	return i;
+}
+
+bool is_variable(const Token &t) { return t.kind == Token::Word && t.text.size() > 1 && t.text[0] == '$'; }
+
+// `define NAME = VALUE` at the start of a statement, outside any block.
+bool starts_define(const std::vector<Token> &out, int depth, const Token &t)
+{
+	if (depth != 0 || !t.is("define"))
+		return false;
+	return out.empty() || out.back().kind == Token::Newline || out.back().is(";");
+}
+
+// Substitute every $NAME by the tokens of its define, in one pass before
+// parsing (a define's value is expanded where it is defined). The parser then
+// reads a token vector that never changes under it.
+Parsed<std::vector<Token>> expand_variables(const std::vector<Token> &in)
+{
+	std::map<std::string, std::vector<Token>> defines;
+	std::vector<Token> out;
+	out.reserve(in.size());
+	int depth = 0;
+	for (size_t i = 0; i < in.size(); i++) {
+		const Token &t = in[i];
+		if (is_variable(t)) {
+			auto it = defines.find(t.text.substr(1));
+			if (it == defines.end())
+				return Diag{t.loc, "unknown variable " + t.text};
+			out.insert(out.end(), it->second.begin(), it->second.end());
+			continue;
+		}
+		bool define = starts_define(out, depth, t);
+		depth += t.is("{") ? 1 : t.is("}") ? -1 : 0;
+		out.push_back(t);
+		// define NAME = VALUE: record VALUE (already expanded) once it is read.
+		if (define && i + 2 < in.size() && in[i + 1].kind == Token::Word && in[i + 2].is("=")) {
+			out.push_back(in[i + 1]);
+			out.push_back(in[i + 2]);
+			size_t from = out.size();
+			size_t end = define_end(in, i + 3);
+			for (size_t j = i + 3; j < end; j++) {
+				if (!is_variable(in[j])) {
+					out.push_back(in[j]);
+					continue;
+				}
+				auto it = defines.find(in[j].text.substr(1));
+				if (it == defines.end())
+					return Diag{in[j].loc, "unknown variable " + in[j].text};
+				out.insert(out.end(), it->second.begin(), it->second.end());
+			}
+			defines[in[i + 1].text] = std::vector<Token>(out.begin() + static_cast<long>(from), out.end());
+			i = end - 1;
+		}
+	}
+	return out;
+}
+
 class Parser {
 public:
-	Parser(std::vector<Token> toks) : t_(std::move(toks)) {}
+	// @toks must have their variables expanded (expand_variables()): the parser
+	// hands out references into them, so they never change while it runs.
+	explicit Parser(std::vector<Token> toks) : t_(std::move(toks)) {}
 
 	Ruleset run()
 	{
@@ -177,7 +246,6 @@ private:
 
 	const Token &peek(size_t ahead = 0)
 	{
-		expand_variables();
 		size_t i = pos_ + ahead;
 		return i < t_.size() ? t_[i] : t_.back();
 	}
@@ -238,19 +306,6 @@ private:
 			next();
 	}
 
-	// $NAME: replace the token by the define's tokens.
-	void expand_variables()
-	{
-		while (pos_ < t_.size() && t_[pos_].kind == Token::Word && t_[pos_].text.size() > 1 &&
-		       t_[pos_].text[0] == '$') {
-			auto it = defines_.find(t_[pos_].text.substr(1));
-			if (it == defines_.end())
-				fail(t_[pos_].loc, "unknown variable " + t_[pos_].text);
-			t_.erase(t_.begin() + static_cast<long>(pos_));
-			t_.insert(t_.begin() + static_cast<long>(pos_), it->second.begin(), it->second.end());
-		}
-	}
-
 	// ------------------------------------------------------------ commands
 
 	void command()
@@ -270,23 +325,17 @@ private:
 		fail(tok.loc, "expected a command or 'table', got " + describe(tok));
 	}
 
+	// The value was recorded (and is substituted) by expand_variables(); here
+	// only its syntax is checked.
 	void define()
 	{
 		next();
 		std::string name = word("a variable name");
 		expect("=");
-		std::vector<Token> value;
-		int depth = 0;
-		while (!at_end() && (depth > 0 || (peek().kind != Token::Newline && !peek().is(";")))) {
-			if (peek().is("{"))
-				depth++;
-			if (peek().is("}"))
-				depth--;
-			value.push_back(next());
-		}
-		if (value.empty())
+		size_t end = define_end(t_, pos_);
+		if (end == pos_)
 			fail(peek().loc, "expected a value for " + name);
-		defines_[name] = value;
+		pos_ = end;
 	}
 
 	Family family_or_default()
@@ -760,19 +809,33 @@ private:
 		return a;
 	}
 
+	// The elements of a set whose '{' was read; a set inside a set (a define
+	// of a set used in one: `{ $BLOCK, 10.0.0.1 }`) adds its elements, as nft does.
+	void set_elements(Match::Field f, std::vector<Atom> &v, int depth = 0)
+	{
+		for (;;) {
+			skip_newlines();
+			const Token &tok = peek();
+			if (tok.is("{") && depth >= 8)
+				fail(tok.loc, "sets nested too deeply");
+			if (accept("{"))
+				set_elements(f, v, depth + 1);
+			else
+				v.push_back(atom(f));
+			skip_newlines();
+			if (accept("}"))
+				return;
+			expect(",");
+		}
+	}
+
 	// One value, a comma list (ct state a,b) or a set { a, b }.
 	std::vector<Atom> values(Match::Field f)
 	{
 		std::vector<Atom> v;
 		if (accept("{")) {
-			for (;;) {
-				skip_newlines();
-				v.push_back(atom(f));
-				skip_newlines();
-				if (accept("}"))
-					return v;
-				expect(",");
-			}
+			set_elements(f, v);
+			return v;
 		}
 		v.push_back(atom(f));
 		while (f == Match::CtState && accept(","))
@@ -1116,7 +1179,6 @@ private:
 	std::vector<Token> t_;
 	size_t pos_ = 0;
 	Ruleset rs_;
-	std::map<std::string, std::vector<Token>> defines_;
 };
 
 } // namespace
@@ -1126,8 +1188,11 @@ Parsed<Ruleset> parse_ruleset(const std::string &text, const std::string &file)
 	auto toks = tokenize(text, file);
 	if (auto *d = std::get_if<Diag>(&toks))
 		return *d;
+	auto expanded = expand_variables(std::get<std::vector<Token>>(toks));
+	if (auto *d = std::get_if<Diag>(&expanded))
+		return *d;
 	try {
-		return Parser(std::move(std::get<std::vector<Token>>(toks))).run();
+		return Parser(std::move(std::get<std::vector<Token>>(expanded))).run();
 	} catch (const ParseError &e) {
 		return e.diag;
 	}

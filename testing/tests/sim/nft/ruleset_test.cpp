@@ -233,3 +233,53 @@ TEST_CASE("ruleset: errors name file, line and column", "[sim][ruleset][errors]"
 	REQUIRE(std::holds_alternative<Diag>(missing));
 	CHECK(std::get<Diag>(missing).str() == "/nonexistent/ruleset.nft:0:0: cannot open the ruleset file");
 }
+
+namespace {
+
+// A blocklist as users keep them: `define` with a few thousand addresses.
+std::string blocklist(const char *name, int n)
+{
+	std::string s = std::string("define ") + name + " = {";
+	for (int i = 0; i < n; i++)
+		s += (i ? ", " : " ") + std::string("10.") + std::to_string(i >> 8 & 255) + "." + std::to_string(i & 255) + ".1";
+	return s + " }\n";
+}
+
+} // namespace
+
+// Regression: variables used to be expanded in place in the token vector while
+// `add rule` / `insert rule` (and `table`, `flush`, `delete`) held references
+// into it; a large define reallocated the vector under them (heap-use-after-free
+// under ASan, SIGSEGV in the release build of `flowlane check`).
+TEST_CASE("ruleset: a large define inside add rule and insert rule", "[sim][ruleset][define]")
+{
+	std::string text = blocklist("BLOCK", 3000) + "define T = filter\ndefine C = fwd\n" +
+			   "table ip $T {\n\tchain $C { type filter hook forward priority 0; policy accept; }\n}\n"
+			   "add rule ip $T $C ip saddr $BLOCK drop\n"
+			   "insert rule ip filter fwd ip daddr $BLOCK counter drop\n"
+			   "add rule ip filter fwd ip saddr { $BLOCK } accept\n";
+	Ruleset r = ok(text);
+	const Chain &c = *r.tables[0].chain("fwd");
+	REQUIRE(c.rules.size() == 3);
+	CHECK(c.rules[0].matches[0].field == Match::Daddr); // insert: first
+	CHECK(c.rules[1].matches[0].field == Match::Saddr);
+	for (const Rule &rule : c.rules)
+		CHECK(rule.matches[0].values.size() == 3000);
+	CHECK(c.rules[0].matches[0].values[2999].addr[2] == (2999 & 255));
+	// flush and delete after expansions that grow the token stream.
+	Ruleset gone = ok(text + "flush chain ip $T $C\ndelete table ip $T\n");
+	CHECK(gone.tables.empty());
+}
+
+TEST_CASE("ruleset: defines are expanded where they are defined", "[sim][ruleset][define]")
+{
+	Ruleset r = ok("define A = 10.0.0.1\ndefine S = { $A, 10.0.0.2 }\ndefine A = 10.9.9.9\n"
+		       "table ip t { chain c { ip saddr $S accept; ip daddr $A drop; } }\n");
+	const Chain &c = *r.tables[0].chain("c");
+	CHECK(c.rules[0].matches[0].values.size() == 2);
+	CHECK(c.rules[0].matches[0].values[0].addr[3] == 1);
+	CHECK(c.rules[1].matches[0].values[0].addr[1] == 9);
+	CHECK(err("table ip t { chain c { ip saddr $NOPE accept; } }") == "test.nft:1:33: unknown variable $NOPE");
+	CHECK(err("define X = $Y\n") == "test.nft:1:12: unknown variable $Y");
+	CHECK(err("define X =\n") == "test.nft:1:11: expected a value for X");
+}
