@@ -491,22 +491,27 @@ void set_slow(FlowTable &ft, struct fl_result &res, const Check &c)
 	ft.count_slow(c.reason);
 }
 
-} // namespace
-
-void fastpath(FlowTable &ft, struct fl_packet &pkt, struct fl_result &res)
+// Parse the packet; false when it already has its slowpath verdict.
+bool start(FlowTable &ft, struct fl_packet &pkt, Parsed &p, struct fl_result &res)
 {
 	zero_bytes(&res, sizeof(res));
-	Parsed p;
 	Check c = parse(ft, pkt, p);
-	if (c.reason)
-		return set_slow(ft, res, c);
-	Dir dir;
-	Flow *flow = ft.find(p.key, &dir);
+	if (c.reason) {
+		set_slow(ft, res, c);
+		return false;
+	}
+	return true;
+}
+
+// Everything after the lookup: @flow is what the table holds for @p's key.
+void finish(FlowTable &ft, struct fl_packet &pkt, const Parsed &p, Flow *flow, Dir dir,
+	    struct fl_result &res)
+{
 	if (!flow)
 		return set_slow(ft, res, slow(FL_SLOW_NO_ENTRY));
 	if (!ft.usable(*flow, dir))
 		return set_slow(ft, res, slow(FL_SLOW_TEARDOWN));
-	c = check_hit(ft, pkt, p, *flow, dir);
+	Check c = check_hit(ft, pkt, p, *flow, dir);
 	if (!c.reason)
 		c = prepare_write(pkt, p);
 	if (c.reason)
@@ -518,6 +523,111 @@ void fastpath(FlowTable &ft, struct fl_packet &pkt, struct fl_result &res)
 	account(ft, *flow, dir, p.l3len);
 	fill_xmit(pkt, p, *flow, dir, res);
 	ft.count_hit();
+}
+
+Flow *find_hashed(const FlowTable &ft, const Tuple &key, u32 hash, Dir *dir)
+{
+	HashEntry<Tuple> *e = ft.hash().lookup_hashed(key, hash);
+	if (!e)
+		return nullptr;
+	*dir = static_cast<Dir>(e->key.dir);
+	return Flow::from_entry(e);
+}
+
+// The lines of a hit flow that finish() reads or writes besides the key's:
+// the direction's transmit information, the counters and timeout, and the
+// other direction's tuple (NAT targets, next hop).
+void prefetch_hit(const Flow &flow, Dir dir)
+{
+	__builtin_prefetch(&flow.out(dir));
+	__builtin_prefetch(&flow.timeout, 1);
+	__builtin_prefetch(&flow.tuple(opposite(dir)));
+}
+
+// Up to FL_BURST_GROUP packets, stage by stage, so that their cache misses overlap.
+unsigned fastpath_group(FlowTable &ft, struct fl_packet *pkts, unsigned n, struct fl_result *res)
+{
+	const FlowHash &hash = ft.hash();
+	Parsed p[FL_BURST_GROUP];
+	u32 h[FL_BURST_GROUP];
+	bool parsed[FL_BURST_GROUP];
+	Flow *flow[FL_BURST_GROUP];
+	Dir dir[FL_BURST_GROUP];
+
+	for (unsigned i = 0; i < n; i++) {
+		parsed[i] = start(ft, pkts[i], p[i], res[i]);
+		if (parsed[i]) {
+			h[i] = hash.hash_of(p[i].key);
+			hash.prefetch_bucket(h[i]);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (parsed[i])
+			hash.prefetch_first(h[i]);
+	for (unsigned i = 0; i < n; i++) {
+		if (!parsed[i])
+			continue;
+		flow[i] = find_hashed(ft, p[i].key, h[i], &dir[i]);
+		if (flow[i])
+			prefetch_hit(*flow[i], dir[i]);
+	}
+	// In array order, as one by one: a teardown by packet i is seen by packet i + 1.
+	unsigned sent = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!parsed[i])
+			continue;
+		finish(ft, pkts[i], p[i], flow[i], dir[i], res[i]);
+		sent += res[i].verdict == FL_VERDICT_XMIT;
+	}
+	return sent;
+}
+
+} // namespace
+
+void fastpath(FlowTable &ft, struct fl_packet &pkt, struct fl_result &res)
+{
+	Parsed p;
+	if (!start(ft, pkt, p, res))
+		return;
+	Dir dir = Dir::Original;
+	Flow *flow = ft.find(p.key, &dir);
+	finish(ft, pkt, p, flow, dir, res);
+}
+
+unsigned fastpath_burst(FlowTable &ft, struct fl_packet *pkts, unsigned n, struct fl_result *res)
+{
+	unsigned sent = 0;
+	for (unsigned base = 0; base < n; base += FL_BURST_GROUP)
+		sent += fastpath_group(ft, pkts + base, min<unsigned>(FL_BURST_GROUP, n - base),
+				       res + base);
+	return sent;
+}
+
+unsigned lookup_burst(const FlowTable &ft, const Tuple *keys, unsigned n, Flow **flows, u8 *dirs)
+{
+	const FlowHash &hash = ft.hash();
+	unsigned hits = 0;
+	for (unsigned base = 0; base < n; base += FL_BURST_GROUP) {
+		unsigned m = min<unsigned>(FL_BURST_GROUP, n - base);
+		u32 h[FL_BURST_GROUP];
+		for (unsigned i = 0; i < m; i++) {
+			h[i] = hash.hash_of(keys[base + i]);
+			hash.prefetch_bucket(h[i]);
+		}
+		for (unsigned i = 0; i < m; i++)
+			hash.prefetch_first(h[i]);
+		for (unsigned i = 0; i < m; i++) {
+			Dir d = Dir::Original;
+			Flow *f = find_hashed(ft, keys[base + i], h[i], &d);
+			if (f && !ft.usable(*f, d))
+				f = nullptr;
+			flows[base + i] = f;
+			if (f && dirs)
+				dirs[base + i] = static_cast<u8>(d);
+			hits += f != nullptr;
+		}
+	}
+	return hits;
 }
 
 } // namespace fl

@@ -155,6 +155,18 @@ void fl_fastpath(struct fl_flowtable *ft, struct fl_packet *pkt, struct fl_resul
 	fastpath(*to_core(ft), *pkt, *res);
 }
 
+unsigned int fl_fastpath_burst(struct fl_flowtable *ft, struct fl_packet *pkts, unsigned int n,
+			       struct fl_result *res) noexcept
+{
+	return fastpath_burst(*to_core(ft), pkts, n, res);
+}
+
+unsigned int fl_flowtable_lookup_burst(struct fl_flowtable *ft, const struct fl_tuple *keys,
+				       unsigned int n, struct fl_flow **flows, fl_u8 *dirs) noexcept
+{
+	return lookup_burst(*to_core(ft), keys, n, flows, dirs);
+}
+
 const char *fl_slow_reason_name(unsigned int reason) noexcept
 {
 	return reason < FL_SLOW_REASON_COUNT ? kSlowNames[reason] : "unknown";

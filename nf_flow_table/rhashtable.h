@@ -83,6 +83,17 @@ public:
 	// during a resize). Returns false if stopped.
 	template <typename Fn> bool for_each(Fn &&fn) const;
 
+	// Under RCU: hints for a batch of lookups (fastpath bursts): bring @hash's
+	// bucket, then the first entry of its chain, into the cache. They decide
+	// nothing, so a concurrent resize only makes them less useful.
+	void prefetch_bucket(u32 hash) const { __builtin_prefetch(&tbl_.load_acquire()->bucket(hash)); }
+	void prefetch_first(u32 hash) const
+	{
+		uptr p = tbl_.load_acquire()->bucket(hash).load_acquire();
+		if (!is_marker(p))
+			__builtin_prefetch(entry_of(p));
+	}
+
 	u32 count() const { return nelems_.load_relaxed(); }
 	u32 buckets() const { return tbl_.load_acquire()->size; }
 	RhashStats stats() const

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flowlane/burst.h"
 #include "flowlane/flowtable.h"
 #include "testing/fakes/flow_builder.h"
 #include "sim/net/frames.h"
@@ -303,6 +304,145 @@ void BM_Lookup(benchmark::State &state, bool hit)
 }
 BENCHMARK_CAPTURE(BM_Lookup, hit, true)->Arg(1000)->Arg(100000)->Arg(1000000);
 BENCHMARK_CAPTURE(BM_Lookup, miss, false)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+// ------------------------------------------------------------------ bursts
+
+// The burst API against one-by-one lookups and absl's (unbatched) find at one
+// million flows, paired as above: each round times one batch of each.
+constexpr unsigned kBurst = 32;
+
+double timed_lookup_burst(const Flowlane &t, const std::vector<fl_tuple> &keys, size_t &i,
+			  size_t &found)
+{
+	constexpr int kRoundBatches = 16;
+	fl_flow *flows[kBurst];
+	auto start = std::chrono::steady_clock::now();
+	for (int r = 0; r < kRoundBatches; r++) {
+		fl_rcu_read_lock();
+		for (unsigned b = 0; b < kBatch / kBurst; b++) {
+			if (i + kBurst > keys.size())
+				i = 0;
+			found += fl_flowtable_lookup_burst(t.ft, &keys[i], kBurst, flows, nullptr);
+			i += kBurst;
+		}
+		fl_rcu_read_unlock();
+	}
+	auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start);
+	return ns.count() / (kRoundBatches * kBatch);
+}
+
+void BM_LookupBurst(benchmark::State &state, bool hit)
+{
+	const size_t flows = static_cast<size_t>(state.range(0));
+	Workload &w = workload(flows);
+	Flowlane fl(w);
+	AbslTable ab(w);
+	const auto &keys = hit ? w.hit_keys : w.miss_keys;
+	size_t i[3] = {0, keys.size() / 3, keys.size() * 2 / 3}, found = 0;
+	double ns[3] = {0, 0, 0};
+	int64_t rounds = 0;
+	for (auto _ : state) {
+		ns[0] += timed_batch(fl, keys, i[0], found);
+		ns[1] += timed_lookup_burst(fl, keys, i[1], found);
+		ns[2] += timed_batch(ab, keys, i[2], found);
+		rounds++;
+	}
+	benchmark::DoNotOptimize(found);
+	const char *names[3] = {"one_by_one", "burst32", "absl_flat_hash_map"};
+	for (int k = 0; k < 3; k++)
+		state.counters[std::string("ns_") + names[k]] = ns[k] / static_cast<double>(rounds);
+}
+BENCHMARK_CAPTURE(BM_LookupBurst, hit, true)->Arg(1000000);
+BENCHMARK_CAPTURE(BM_LookupBurst, miss, false)->Arg(1000000);
+
+// Whole fastpath on 64-byte Ethernet/IPv4/TCP frames of random flows: the
+// frames are rewritten from a template before every burst (the same work for
+// both ways of calling), then passed one by one or as one burst.
+struct FrameRing {
+	static constexpr size_t kFrame = 64, kRoom = 64;
+	std::vector<uint8_t> tmpl;
+	std::vector<uint8_t> buf = std::vector<uint8_t>(kBurst * (kRoom + kFrame));
+	fl_packet pkts[kBurst];
+
+	FrameRing()
+	{
+		flfake::FrameSpec fs;
+		fs.payload = kFrame - 54;
+		tmpl = flfake::build_frame(fs);
+	}
+	// Fill the ring with frames for keys[i..i+kBurst).
+	void fill(const std::vector<fl_tuple> &keys, size_t i)
+	{
+		for (unsigned k = 0; k < kBurst; k++) {
+			const fl_tuple &t = keys[i + k];
+			uint8_t *f = &buf[k * (kRoom + kFrame) + kRoom];
+			std::memcpy(f, tmpl.data(), kFrame);
+			std::memcpy(f + 14 + 12, t.src.b, 4);
+			std::memcpy(f + 14 + 16, t.dst.b, 4);
+			std::memcpy(f + 34, &t.src_port, 2);
+			std::memcpy(f + 36, &t.dst_port, 2);
+			fl_packet &p = pkts[k];
+			p = {};
+			p.data = f;
+			p.len = p.headlen = kFrame;
+			p.headroom = kRoom;
+			p.iifindex = t.iifindex;
+			p.flags = FL_PKT_BUILD_L2;
+		}
+	}
+};
+
+template <bool Burst>
+double timed_fastpath(const Flowlane &t, FrameRing &ring, const std::vector<fl_tuple> &keys,
+		      size_t &i, size_t &sent)
+{
+	constexpr int kRoundBatches = 16;
+	fl_result res[kBurst];
+	double ns = 0;
+	for (int r = 0; r < kRoundBatches; r++) {
+		if (i + kBurst > keys.size())
+			i = 0;
+		ring.fill(keys, i);
+		i += kBurst;
+		auto start = std::chrono::steady_clock::now();
+		fl_rcu_read_lock();
+		if (Burst) {
+			sent += fl_fastpath_burst(t.ft, ring.pkts, kBurst, res);
+		} else {
+			for (unsigned k = 0; k < kBurst; k++) {
+				fl_fastpath(t.ft, &ring.pkts[k], &res[k]);
+				sent += res[k].verdict == FL_VERDICT_XMIT;
+			}
+		}
+		fl_rcu_read_unlock();
+		ns += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
+			      .count();
+	}
+	return ns / (kRoundBatches * kBurst);
+}
+
+void BM_FastpathBurst(benchmark::State &state, bool hit)
+{
+	const size_t flows = static_cast<size_t>(state.range(0));
+	Workload &w = workload(flows);
+	Flowlane fl(w);
+	FrameRing ring;
+	const auto &keys = hit ? w.hit_keys : w.miss_keys;
+	size_t i[2] = {0, keys.size() / 2}, sent = 0;
+	double ns[2] = {0, 0};
+	int64_t rounds = 0;
+	for (auto _ : state) {
+		ns[0] += timed_fastpath<false>(fl, ring, keys, i[0], sent);
+		ns[1] += timed_fastpath<true>(fl, ring, keys, i[1], sent);
+		rounds++;
+	}
+	if (hit && sent != static_cast<size_t>(rounds) * 2 * 16 * kBurst)
+		state.SkipWithError("fastpath missed");
+	state.counters["ns_one_by_one"] = ns[0] / static_cast<double>(rounds);
+	state.counters["ns_burst32"] = ns[1] / static_cast<double>(rounds);
+}
+BENCHMARK_CAPTURE(BM_FastpathBurst, hit, true)->Arg(1000000);
+BENCHMARK_CAPTURE(BM_FastpathBurst, miss, false)->Arg(1000000);
 
 // ------------------------------------------------------------------ insert + delete
 

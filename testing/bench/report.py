@@ -53,6 +53,19 @@ def main(path):
         b = results.get("BM_Fastpath/%s" % name)
         if b:
             print("  %-22s %8.1f ns  (%.2f Mpps on one core)" % (name, ns_per_item(b), b["items_per_second"] / 1e6))
+    print("\nburst API at 1M flows, ns per packet (burst of 32 vs one by one vs absl unbatched)")
+    for kind in ("hit", "miss"):
+        b = results.get("BM_LookupBurst/%s/1000000" % kind)
+        if b:
+            one, burst, absl = b["ns_one_by_one"], b["ns_burst32"], b["ns_absl_flat_hash_map"]
+            print("  lookup %-5s one-by-one %6.1f ns  burst32 %6.1f ns  absl %6.1f ns  "
+                  "burst/absl=%.2f burst/one-by-one=%.2f" % (kind, one, burst, absl, burst / absl, burst / one))
+    for kind in ("hit", "miss"):
+        b = results.get("BM_FastpathBurst/%s/1000000" % kind)
+        if b:
+            one, burst = b["ns_one_by_one"], b["ns_burst32"]
+            print("  fastpath %-5s one-by-one %6.1f ns  burst32 %6.1f ns  burst/one-by-one=%.2f"
+                  % (kind, one, burst, burst / one))
     print("\nratio > 1: the baseline is slower than flowlane by that factor (medians of repetitions)")
     print("every lookup returns a usable flow: baselines check the object's teardown flag")
 

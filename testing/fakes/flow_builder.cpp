@@ -79,4 +79,31 @@ struct fl_flow_params make_params(const FlowSpec &s)
 	return p;
 }
 
+FrameSpec flow_frame(const FlowSpec &s, enum fl_dir dir)
+{
+	FrameSpec f;
+	f.ipver = s.ipver;
+	f.proto = s.l4proto;
+	if (dir == FL_DIR_ORIGINAL) {
+		f.saddr = s.client;
+		f.daddr = s.dnat ? s.dnat_addr : s.server;
+		f.sport = s.client_port;
+		f.dport = s.dnat ? s.dnat_port : s.server_port;
+		f.src = kClientMac;
+		f.dst = kRouterClientMac;
+		for (const fl_encap &e : s.client_encap)
+			f.vlans.push_back({e.proto, e.id});
+	} else {
+		f.saddr = s.server;
+		f.daddr = s.snat ? s.snat_addr : s.client;
+		f.sport = s.server_port;
+		f.dport = s.snat ? s.snat_port : s.client_port;
+		f.src = kServerMac;
+		f.dst = kRouterServerMac;
+		for (const fl_encap &e : s.server_encap)
+			f.vlans.push_back({e.proto, e.id});
+	}
+	return f;
+}
+
 } // namespace flfake

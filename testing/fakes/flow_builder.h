@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flowlane/flowtable.h"
+#include "sim/net/frames.h"
 
 namespace flfake {
 
@@ -47,6 +48,10 @@ extern const std::array<uint8_t, 6> kClientMac, kRouterClientMac, kServerMac, kR
 
 struct fl_addr parse_addr(int ipver, const std::string &s);
 struct fl_flow_params make_params(const FlowSpec &spec);
+
+// The frame a host sends in direction @dir of the flow @spec describes, on
+// its own link (MACs, encapsulation), before the router's NAT.
+FrameSpec flow_frame(const FlowSpec &spec, enum fl_dir dir);
 
 } // namespace flfake
 

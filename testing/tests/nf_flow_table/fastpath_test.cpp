@@ -73,34 +73,6 @@ struct Run {
 	Bytes out() const { return Bytes(res.out_data, res.out_data + res.out_len); }
 };
 
-// The packet a host sends in direction @dir of the flow described by @s.
-FrameSpec packet_for(const FlowSpec &s, enum fl_dir dir)
-{
-	FrameSpec f;
-	f.ipver = s.ipver;
-	f.proto = s.l4proto;
-	if (dir == FL_DIR_ORIGINAL) {
-		f.saddr = s.client;
-		f.daddr = s.dnat ? s.dnat_addr : s.server;
-		f.sport = s.client_port;
-		f.dport = s.dnat ? s.dnat_port : s.server_port;
-		f.src = kClientMac;
-		f.dst = kRouterClientMac;
-		for (const fl_encap &e : s.client_encap)
-			f.vlans.push_back({e.proto, e.id});
-	} else {
-		f.saddr = s.server;
-		f.daddr = s.snat ? s.snat_addr : s.client;
-		f.sport = s.server_port;
-		f.dport = s.snat ? s.snat_port : s.client_port;
-		f.src = kServerMac;
-		f.dst = kRouterServerMac;
-		for (const fl_encap &e : s.server_encap)
-			f.vlans.push_back({e.proto, e.id});
-	}
-	return f;
-}
-
 struct Expect {
 	std::string saddr, daddr;
 	uint16_t sport, dport;
@@ -144,7 +116,7 @@ TEST_CASE("fastpath: NAT matrix with full checksum recomputation", "[fastpath]")
 				add(t.ft, s);
 				for (enum fl_dir dir : {FL_DIR_ORIGINAL, FL_DIR_REPLY}) {
 					CAPTURE(ipver, l4, nat, dir);
-					FrameSpec fs = packet_for(s, dir);
+					FrameSpec fs = flow_frame(s, dir);
 					fs.ttl = 17;
 					Run r(build_frame(fs), dir == FL_DIR_ORIGINAL ? s.client_if : s.server_if);
 					r.go(t.ft);
@@ -180,11 +152,11 @@ TEST_CASE("fastpath: hits count packets and bytes per direction", "[fastpath]")
 	s.ct = &ct;
 	struct fl_flow *flow = add(t.ft, s);
 	for (int i = 0; i < 3; i++) {
-		Run r(build_frame(packet_for(s, FL_DIR_ORIGINAL)), s.client_if);
+		Run r(build_frame(flow_frame(s, FL_DIR_ORIGINAL)), s.client_if);
 		r.go(t.ft);
 		REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
 	}
-	Run r(build_frame(packet_for(s, FL_DIR_REPLY)), s.server_if);
+	Run r(build_frame(flow_frame(s, FL_DIR_REPLY)), s.server_if);
 	r.go(t.ft);
 	fl_u64 pk, by;
 	fl_flow_counters(flow, FL_DIR_ORIGINAL, &pk, &by);
@@ -208,7 +180,7 @@ TEST_CASE("fastpath: a zero UDP checksum stays zero, NAT or not", "[fastpath]")
 	s.l4proto = FL_IPPROTO_UDP;
 	s.snat = s.dnat = true;
 	add(t.ft, s);
-	FrameSpec fs = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
 	fs.udp_zero_csum = true;
 	Run r(build_frame(fs), s.client_if);
 	r.go(t.ft);
@@ -239,7 +211,7 @@ TEST_CASE("fastpath: partial checksums update the pseudo-header sum only", "[fas
 			sum = (sum & 0xffff) + (sum >> 16);
 		return static_cast<uint16_t>(sum);
 	};
-	FrameSpec fs = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
 	Bytes frame = build_frame(fs);
 	size_t csum_at = 14 + 20 + 16;
 	uint16_t before = pseudo(fs.saddr, fs.daddr, 20 + 64);
@@ -265,10 +237,10 @@ TEST_CASE("fastpath: VLAN and PPPoE are popped on ingress and pushed on egress",
 	add(t.ft, s);
 
 	// Original: arrives tagged 10, leaves QinQ 100/20 toward the server.
-	Run o(build_frame(packet_for(s, FL_DIR_ORIGINAL)), s.client_if);
+	Run o(build_frame(flow_frame(s, FL_DIR_ORIGINAL)), s.client_if);
 	o.go(t.ft);
 	REQUIRE(o.res.verdict == FL_VERDICT_XMIT);
-	FrameSpec want = packet_for(s, FL_DIR_REPLY); // same encapsulation as the server side
+	FrameSpec want = flow_frame(s, FL_DIR_REPLY); // same encapsulation as the server side
 	REQUIRE(o.res.l3_offset == l3_offset(want));
 	const uint8_t *h = o.res.out_data;
 	CHECK((h[12] << 8 | h[13]) == 0x88a8);
@@ -279,14 +251,14 @@ TEST_CASE("fastpath: VLAN and PPPoE are popped on ingress and pushed on egress",
 	CHECK(verify_checksums(o.l3(), o.res.out_len - o.res.l3_offset) == "");
 
 	// Untagged at the client side: no match (the key includes the encapsulation).
-	FrameSpec plain = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec plain = flow_frame(s, FL_DIR_ORIGINAL);
 	plain.vlans.clear();
 	Run miss(build_frame(plain), s.client_if);
 	miss.go(t.ft);
 	CHECK(miss.res.reason == FL_SLOW_NO_ENTRY);
 
 	// Reply: arrives QinQ, leaves tagged 10.
-	Run r(build_frame(packet_for(s, FL_DIR_REPLY)), s.server_if);
+	Run r(build_frame(flow_frame(s, FL_DIR_REPLY)), s.server_if);
 	r.go(t.ft);
 	REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
 	REQUIRE(r.res.l3_offset == 18);
@@ -301,7 +273,7 @@ TEST_CASE("fastpath: PPPoE sessions", "[fastpath]")
 	FlowSpec s = v6_spec();
 	s.client_encap = {{0x1234, FL_ETH_P_PPP_SES}};
 	add(t.ft, s);
-	FrameSpec fs = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
 	fs.vlans.clear();
 	fs.pppoe_session = 0x1234;
 	Run o(build_frame(fs), s.client_if);
@@ -309,7 +281,7 @@ TEST_CASE("fastpath: PPPoE sessions", "[fastpath]")
 	REQUIRE(o.res.verdict == FL_VERDICT_XMIT);
 	CHECK(o.res.l3_offset == 14); // plain Ethernet toward the server
 
-	Run r(build_frame(packet_for(s, FL_DIR_REPLY)), s.server_if);
+	Run r(build_frame(flow_frame(s, FL_DIR_REPLY)), s.server_if);
 	r.go(t.ft);
 	REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
 	REQUIRE(r.res.l3_offset == 22);
@@ -346,7 +318,7 @@ TEST_CASE("fastpath: every bail-out names its reason and leaves the packet alone
 		CHECK(Bytes(r.buf.begin() + kHeadroom, r.buf.end()) == frame); // untouched
 		return static_cast<int>(r.res.reason);
 	};
-	FrameSpec base = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec base = flow_frame(s, FL_DIR_ORIGINAL);
 
 	CHECK(reason_of(base, 7) == FL_SLOW_NO_ENTRY);
 	FrameSpec f = base;
@@ -410,14 +382,14 @@ TEST_CASE("fastpath: TCP FIN and RST tear the flow down", "[fastpath]")
 		FlowSpec s;
 		s.ct = &ct;
 		add(t.ft, s);
-		FrameSpec fs = packet_for(s, FL_DIR_REPLY);
+		FrameSpec fs = flow_frame(s, FL_DIR_REPLY);
 		fs.tcp_flags = static_cast<uint8_t>(0x10 | flag);
 		Run r(build_frame(fs), s.server_if);
 		r.go(t.ft);
 		CHECK(r.res.reason == FL_SLOW_TCP_FIN_RST);
 		CHECK(ct.teardowns == 1);
 		CHECK(ct.last_reason == FL_TEARDOWN_TCP_FIN_RST);
-		Run next(build_frame(packet_for(s, FL_DIR_ORIGINAL)), s.client_if);
+		Run next(build_frame(flow_frame(s, FL_DIR_ORIGINAL)), s.client_if);
 		next.go(t.ft);
 		CHECK(next.res.reason == FL_SLOW_TEARDOWN);
 	}
@@ -430,7 +402,7 @@ TEST_CASE("fastpath: GSO packets fit when their segments do", "[fastpath]")
 	FlowSpec s;
 	s.mtu = 1500;
 	add(t.ft, s);
-	FrameSpec fs = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
 	fs.payload = 4000;
 	Run big(build_frame(fs), s.client_if);
 	big.go(t.ft);
@@ -453,7 +425,7 @@ TEST_CASE("fastpath: the kernel's ethertype entry and raw L3 entry", "[fastpath]
 	s.client_encap = {{10, FL_ETH_P_8021Q}};
 	s.xmit_kind = FL_XMIT_NEIGH;
 	add(t.ft, s);
-	Bytes frame = build_frame(packet_for(s, FL_DIR_ORIGINAL));
+	Bytes frame = build_frame(flow_frame(s, FL_DIR_ORIGINAL));
 
 	SECTION("ethertype entry: data after the Ethernet header")
 	{
@@ -470,7 +442,7 @@ TEST_CASE("fastpath: the kernel's ethertype entry and raw L3 entry", "[fastpath]
 	SECTION("an already stripped (hardware) tag")
 	{
 		Run r(build_frame([&] {
-			      FrameSpec f = packet_for(s, FL_DIR_ORIGINAL);
+			      FrameSpec f = flow_frame(s, FL_DIR_ORIGINAL);
 			      f.vlans.clear();
 			      return f;
 		      }()),
@@ -502,7 +474,7 @@ TEST_CASE("fastpath: building L2 needs headroom", "[fastpath]")
 	FlowSpec s;
 	s.server_encap = {{100, FL_ETH_P_8021AD}, {20, FL_ETH_P_8021Q}};
 	add(t.ft, s);
-	FrameSpec fs = packet_for(s, FL_DIR_ORIGINAL);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
 	fs.l2 = false;
 	Bytes ip = build_frame(fs);
 	Run r(ip, s.client_if, FL_PKT_BUILD_L2, FL_ENTRY_L3);
@@ -548,7 +520,7 @@ TEST_CASE("fastpath: prepare_write runs once before any write and may move the p
 	FlowSpec s;
 	s.snat = true;
 	add(t.ft, s);
-	Bytes frame = build_frame(packet_for(s, FL_DIR_ORIGINAL));
+	Bytes frame = build_frame(flow_frame(s, FL_DIR_ORIGINAL));
 
 	Unshare u;
 	Run r(frame, s.client_if);
@@ -592,9 +564,9 @@ TEST_CASE("fastpath: an ip or ip6 flowtable takes only its own family", "[fastpa
 		FlowSpec v6 = v6_spec();
 		add(t.ft, v4);
 		add(t.ft, v6);
-		Run r4(build_frame(packet_for(v4, FL_DIR_ORIGINAL)), v4.client_if);
+		Run r4(build_frame(flow_frame(v4, FL_DIR_ORIGINAL)), v4.client_if);
 		r4.go(t.ft);
-		Run r6(build_frame(packet_for(v6, FL_DIR_ORIGINAL)), v6.client_if);
+		Run r6(build_frame(flow_frame(v6, FL_DIR_ORIGINAL)), v6.client_if);
 		r6.go(t.ft);
 		CHECK(r4.res.verdict == (family == FL_L3_IPV4 ? FL_VERDICT_XMIT : FL_VERDICT_SLOWPATH));
 		CHECK(r6.res.verdict == (family == FL_L3_IPV6 ? FL_VERDICT_XMIT : FL_VERDICT_SLOWPATH));
