@@ -441,15 +441,6 @@ u8 *write_l2(const struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir
 	return start;
 }
 
-void account(FlowTable &ft, Flow &flow, Dir dir, u32 bytes)
-{
-	unsigned d = index_of(dir);
-	flow.packets[d].fetch_add(1);
-	flow.bytes[d].fetch_add(bytes);
-	if (ft.counting() && flow.ct && ft.ops().ct_account)
-		ft.ops().ct_account(flow.ct, static_cast<enum fl_dir>(dir), 1, bytes);
-}
-
 void fill_xmit(const struct fl_packet &pkt, const Parsed &p, Flow &flow, Dir dir,
 	       struct fl_result &res)
 {
@@ -520,7 +511,7 @@ void finish(FlowTable &ft, struct fl_packet &pkt, const Parsed &p, Flow *flow, D
 	ft.refresh(*flow);
 	apply_nat(pkt, p, *flow, dir);
 	decrement_ttl(pkt, p);
-	account(ft, *flow, dir, p.l3len);
+	ft.account(*flow, dir, 1, p.l3len);
 	fill_xmit(pkt, p, *flow, dir, res);
 	ft.count_hit();
 }

@@ -224,6 +224,15 @@ void FlowTable::refresh(Flow &flow)
 		hw_->flow_refreshed(flow);
 }
 
+void FlowTable::account(Flow &flow, Dir dir, u64 packets, u64 bytes)
+{
+	unsigned d = index_of(dir);
+	flow.packets[d].fetch_add(packets);
+	flow.bytes[d].fetch_add(bytes);
+	if (counting() && flow.ct && ops_->ct_account)
+		ops_->ct_account(flow.ct, static_cast<enum fl_dir>(dir), packets, bytes);
+}
+
 void FlowTable::teardown(Flow &flow, enum fl_teardown_reason why)
 {
 	if (flow.flags.test_and_set(FL_FLOW_TEARDOWN))

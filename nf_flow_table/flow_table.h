@@ -53,6 +53,9 @@ public:
 		return flow && usable(*flow, *dir) ? flow : nullptr;
 	}
 	void refresh(Flow &flow);
+	// @packets and @bytes of direction @dir went through the flow (fastpath or
+	// hardware): its counters, and conntrack's when the table counts.
+	void account(Flow &flow, Dir dir, u64 packets, u64 bytes);
 	void teardown(Flow &flow, enum fl_teardown_reason why);
 	template <typename Fn> unsigned long for_each_flow(Fn &&fn) const;
 	unsigned long cleanup_dev(s32 ifindex);
