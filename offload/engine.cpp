@@ -350,11 +350,7 @@ void Engine::do_stats(Flow &flow)
 		req.cookie = rule_cookie(flow, dir);
 		if (call(flow.tuple(dir).iifindex, req) || !req.stats.packets)
 			continue;
-		flow.packets[d].fetch_add(req.stats.packets);
-		flow.bytes[d].fetch_add(req.stats.bytes);
-		if (ft_.counting() && flow.ct && ft_.ops().ct_account)
-			ft_.ops().ct_account(flow.ct, static_cast<enum fl_dir>(dir), req.stats.packets,
-					     req.stats.bytes);
+		ft_.account(flow, dir, req.stats.packets, req.stats.bytes);
 		used = true;
 	}
 	if (used && !flow.torn_down()) {
