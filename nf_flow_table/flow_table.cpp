@@ -28,12 +28,26 @@ u32 derive_nat_flags(const Tuple &orig, const Tuple &reply)
 	return flags;
 }
 
+// Hardware-tagged encapsulations name VLAN tags the other direction arrives with.
+bool hw_vlans_valid(u8 bits, const Tuple &other)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		if (!(bits & (1u << i)))
+			continue;
+		if (i >= other.encap_num || other.encap[i].proto == FL_ETH_P_PPP_SES)
+			return false;
+	}
+	return true;
+}
+
 bool params_valid(const struct fl_flow_params &p)
 {
 	const Tuple &o = p.tuple[FL_DIR_ORIGINAL];
 	const Tuple &r = p.tuple[FL_DIR_REPLY];
 	return tuple_valid(o) && tuple_valid(r) && o.l3proto == r.l3proto &&
-	       o.l4proto == r.l4proto && xmit_valid(p.xmit[0]) && xmit_valid(p.xmit[1]);
+	       o.l4proto == r.l4proto && xmit_valid(p.xmit[0]) && xmit_valid(p.xmit[1]) &&
+	       hw_vlans_valid(p.xmit[FL_DIR_ORIGINAL].hw_vlans, r) &&
+	       hw_vlans_valid(p.xmit[FL_DIR_REPLY].hw_vlans, o);
 }
 
 } // namespace
@@ -233,6 +247,18 @@ void FlowTable::account(Flow &flow, Dir dir, u64 packets, u64 bytes)
 		ops_->ct_account(flow.ct, static_cast<enum fl_dir>(dir), packets, bytes);
 }
 
+bool FlowTable::refresh_from(Flow &flow, Tick lastused)
+{
+	Tick until = lastused.plus(timeout_ticks(flow.l4proto()));
+	u32 cur = flow.timeout.load_relaxed();
+	// Never backwards: software traffic may have pushed it further already.
+	while (until.after(Tick(cur))) {
+		if (flow.timeout.compare_exchange(cur, until.raw()))
+			return true;
+	}
+	return false;
+}
+
 void FlowTable::teardown(Flow &flow, enum fl_teardown_reason why)
 {
 	if (flow.flags.test_and_set(FL_FLOW_TEARDOWN))
@@ -244,14 +270,20 @@ void FlowTable::teardown(Flow &flow, enum fl_teardown_reason why)
 		ops_->ct_teardown(flow.ct, why);
 }
 
+bool FlowTable::uses_dev(const Flow &flow, s32 ifindex)
+{
+	for (unsigned d = 0; d < 2; d++)
+		if (flow.entry[d].key.iifindex == ifindex || flow.xmit[d].ifindex == ifindex ||
+		    flow.xmit[d].hw_ifindex == ifindex)
+			return true;
+	return false;
+}
+
 unsigned long FlowTable::cleanup_dev(s32 ifindex)
 {
 	unsigned long n = 0;
 	for_each_flow([&](Flow &flow) {
-		bool match = ifindex == 0;
-		for (unsigned d = 0; d < 2 && !match; d++)
-			match = flow.entry[d].key.iifindex == ifindex ||
-				flow.xmit[d].ifindex == ifindex || flow.xmit[d].hw_ifindex == ifindex;
+		bool match = ifindex == 0 || uses_dev(flow, ifindex);
 		if (match && !flow.torn_down()) {
 			teardown(flow, ifindex ? FL_TEARDOWN_DEVICE : FL_TEARDOWN_EXPLICIT);
 			n++;
@@ -259,6 +291,16 @@ unsigned long FlowTable::cleanup_dev(s32 ifindex)
 		return true;
 	});
 	return n;
+}
+
+bool FlowTable::any_flow_uses(s32 ifindex) const
+{
+	bool found = false;
+	for_each_flow([&](Flow &flow) {
+		found = !flow.flags.test(kFlowUnlinked) && uses_dev(flow, ifindex);
+		return !found;
+	});
+	return found;
 }
 
 // -------------------------------------------------------------------- GC
@@ -384,6 +426,16 @@ void FlowTable::gc(struct fl_gc_result *res)
 	gc_runs_.fetch_add(1);
 	gc_expired_.fetch_add(res->expired);
 	gc_freed_.fetch_add(res->freed);
+}
+
+void FlowTable::collect()
+{
+	// The GC work, if any, runs now (after a pass in progress) and is queued
+	// again as usual; without one, nothing else collects concurrently.
+	if (gc_interval_ticks_ && !dying_.load_relaxed())
+		fl_work_flush(gc_work_);
+	else
+		gc(nullptr);
 }
 
 void FlowTable::gc_work(void *arg)

@@ -56,10 +56,20 @@ public:
 	// @packets and @bytes of direction @dir went through the flow (fastpath or
 	// hardware): its counters, and conntrack's when the table counts.
 	void account(Flow &flow, Dir dir, u64 packets, u64 bytes);
+	// Hardware last saw the flow at @lastused: it expires no earlier than a
+	// timeout after that. True when the expiry moved.
+	bool refresh_from(Flow &flow, Tick lastused);
+	// Ticks until the flow expires (negative: expired).
+	s32 remaining(const Flow &flow) const { return Tick(flow.timeout.load_relaxed()).since(Tick::now()); }
 	void teardown(Flow &flow, enum fl_teardown_reason why);
 	template <typename Fn> unsigned long for_each_flow(Fn &&fn) const;
+	// Does the flow enter or leave through @ifindex?
+	static bool uses_dev(const Flow &flow, s32 ifindex);
 	unsigned long cleanup_dev(s32 ifindex);
+	bool any_flow_uses(s32 ifindex) const;
 	void gc(struct fl_gc_result *res);
+	// A whole GC pass now, after the one running if any. context: sleep.
+	void collect();
 
 	Status set_timeout(u8 l4proto, u32 seconds);
 	u32 timeout_s(u8 l4proto) const;

@@ -2,31 +2,40 @@
 //
 // The offload engine: the flowtable's hardware side. Hooks from the table
 // queue work items (add, delete, stats) on the boundary's deferred work; the
-// work translates flows into rules and talks to the drivers of bound devices.
+// work lowers flows into rules and broadcasts them to the flowtable's block
+// of driver callbacks: the platform's (the kernel's flow_block) or its own.
 //
 // Per-flow state lives in the flow's flags:
 //   HW          the table wants the flow in hardware
 //   PENDING     a work item for the flow is queued or running
 //   OFFLOADED   both directions' rules are in hardware
-//   FAILED      a driver refused; the flow stays on the software fastpath
+//   FAILED      no driver took it; the flow stays on the software fastpath
 //   DYING       removal requested; DEAD once the rules are gone
 // A flow has at most one queued item: a removal request turns a queued add or
 // stats item into the delete. GC frees an offloaded flow only once it is DEAD,
 // so no queued item ever outlives its flow.
+//
+// Acceptance (differs from Linux on purpose): a flow is offloaded when some
+// callback accepted each of its two directions; if one direction finds no
+// taker the other is destroyed again and the flow stays in software. Linux
+// counts a flow offloaded when any callback accepted either direction, which
+// leaves half a flow in hardware and the rest in software.
 #ifndef FLOWLANE_OFFLOAD_ENGINE_H
 #define FLOWLANE_OFFLOAD_ENGINE_H
 
 #include "flowlane/offload.h"
 #include "nf_flow_table/flow_table.h"
+#include "offload/flow_rule.h"
 
 namespace fl::offload {
 
 class Engine final : public HwOffloadHooks {
 public:
-	static Result<Engine *> try_create(FlowTable &ft);
+	static Result<Engine *> try_create(FlowTable &ft, const struct fl_offload_ops *ops, void *priv);
 	// context: sleep. The table must be destroyed (or detached) first.
 	static void destroy(Engine *e);
 
+	void set_priority(u32 priority) { priority_.store_relaxed(priority); }
 	Status try_bind(s32 ifindex, fl_setup_fn setup, void *dev_priv) FL_EXCLUDES(lock_);
 	void unbind(s32 ifindex) FL_EXCLUDES(lock_);
 	void stats(struct fl_offload_stats *st) const;
@@ -45,6 +54,7 @@ private:
 		Flow *flow;
 		Cmd cmd;
 	};
+	// The own block: bound devices, and the distinct callbacks they returned.
 	struct Device {
 		s32 ifindex;
 		fl_setup_fn setup;
@@ -52,10 +62,19 @@ private:
 		fl_block_cb cb;
 		void *cb_priv;
 	};
+	struct Callback {
+		fl_block_cb cb;
+		void *cb_priv;
+		u32 refs;
+	};
 	static constexpr u32 kMaxDevices = 64;
+	// Why an add attempt failed, one counter each.
+	enum class Reason : u8 { Refused, Full, NoDevice, NoNeigh, Unsupported, TooBig, NoMemory };
 
-	Engine(FlowTable &ft, struct fl_lock *lock, struct fl_work *work, Device *devices)
-		: ft_(ft), lock_(lock), work_(work), devices_(devices)
+	Engine(FlowTable &ft, struct fl_lock *lock, struct fl_work *work, Device *devices,
+	       Callback *callbacks, Callback *scratch, const struct fl_offload_ops *ops, void *priv)
+		: ft_(ft), lock_(lock), work_(work), devices_(devices), callbacks_(callbacks),
+		  scratch_(scratch), ops_(ops), priv_(priv)
 	{
 	}
 	~Engine() = default;
@@ -64,13 +83,20 @@ private:
 	void run_queue() FL_EXCLUDES(lock_);
 	bool queue(Flow &flow, Cmd cmd) FL_EXCLUDES(lock_);
 	Item *find_queued(const Flow &flow) FL_REQUIRES(lock_);
-	bool device_cb(s32 ifindex, fl_block_cb *cb, void **priv) FL_EXCLUDES(lock_);
-	int call(s32 ifindex, struct fl_rule_request &req) FL_EXCLUDES(lock_);
+	void release_device(s32 ifindex);
+	void unbind_driver(s32 ifindex) FL_EXCLUDES(lock_);
+	void add_callback(fl_block_cb cb, void *cb_priv) FL_REQUIRES(lock_);
+	void drop_callback(fl_block_cb cb, void *cb_priv) FL_REQUIRES(lock_);
+	int dispatch(struct fl_rule_request &req) FL_EXCLUDES(lock_);
+	int broadcast(struct fl_rule_request &req) FL_EXCLUDES(lock_);
+	Lowering lowering() const;
 	void do_add(Flow &flow);
 	void do_del(Flow &flow);
 	void do_stats(Flow &flow);
-	bool replace_dir(Flow &flow, Dir dir, struct fl_rule &rule);
+	Status try_replace_dir(Flow &flow, Dir dir, struct fl_rule &rule);
 	void destroy_dir(Flow &flow, Dir dir);
+	void hw_state(Flow &flow, bool offloaded);
+	void count_failure(Error e);
 	void count(Atomic<u64> &c) { c.fetch_add(1); }
 
 	FlowTable &ft_;
@@ -80,9 +106,15 @@ private:
 	Item *tail_ FL_GUARDED_BY(lock_) = nullptr;
 	Device *const devices_ FL_PT_GUARDED_BY(lock_);
 	u32 ndevices_ FL_GUARDED_BY(lock_) = 0;
+	Callback *const callbacks_ FL_PT_GUARDED_BY(lock_);
+	u32 ncallbacks_ FL_GUARDED_BY(lock_) = 0;
+	Callback *const scratch_; // the work's copy of the block while it broadcasts
+	const struct fl_offload_ops *const ops_;
+	void *const priv_;
+	Atomic<u32> priority_;
 
 	Atomic<u64> adds_, add_failed_, dels_, stats_polls_, refreshed_, no_memory_, no_device_,
-		queued_;
+		queued_, offloaded_, refused_, full_, no_neigh_, unsupported_, too_big_, rollbacks_;
 };
 
 inline Engine *to_core(struct fl_offload *off) { return reinterpret_cast<Engine *>(off); }

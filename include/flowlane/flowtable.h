@@ -94,7 +94,13 @@ struct fl_xmit {
 	fl_s32 hw_ifindex;   /* lowest real device (hardware offload), 0 = @ifindex */
 	fl_u16 mtu;          /* largest L3 packet sent without the slowpath */
 	fl_u8 kind;          /* enum fl_xmit_kind */
-	fl_u8 reserved;
+	/*
+	 * Hardware offload only: bit i set when the egress hardware itself tags
+	 * the other direction's encap[i] on the way out and strips it on the way
+	 * in (a bridge VLAN untagged in hardware, Linux's in_vlan_ingress): rules
+	 * neither push nor match nor pop it. The software fastpath ignores it.
+	 */
+	fl_u8 hw_vlans;
 	fl_u8 h_source[FL_ETH_ALEN];
 	fl_u8 h_dest[FL_ETH_ALEN];
 };

@@ -21,6 +21,8 @@ struct fl_work {
 	bool pending = false;
 	bool running = false;
 	uint32_t due = 0;
+	uint64_t started = 0;  // runs begun
+	uint64_t finished = 0; // runs ended
 };
 
 namespace flplat {
@@ -61,11 +63,15 @@ public:
 			run_locked(w, lock);
 			return;
 		}
+		// Like flush_delayed_work(): wait for the run pending now (brought
+		// forward) or in progress, not for runs the item queues later (a
+		// self-requeueing item would otherwise never be flushed).
+		uint64_t target = w->started + (w->pending ? 1 : 0);
 		if (w->pending) {
 			w->due = now_ticks();
 			cv_.notify_all();
 		}
-		cv_.wait(lock, [&] { return !w->pending && !w->running; });
+		cv_.wait(lock, [&] { return w->finished >= target; });
 	}
 
 	unsigned run_pending()
@@ -157,10 +163,12 @@ private:
 	void run_locked(fl_work *w, std::unique_lock<std::mutex> &lock)
 	{
 		w->running = true;
+		w->started++;
 		lock.unlock();
 		w->fn(w->arg);
 		lock.lock();
 		w->running = false;
+		w->finished++;
 		cv_.notify_all();
 	}
 

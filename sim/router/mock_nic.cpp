@@ -187,22 +187,54 @@ size_t mangle_base(uint8_t htype, const Layout &lay)
 	}
 }
 
-bool apply(const fl_action &a, Bytes &f, int &egress)
+// What one execution of a rule carries from action to action.
+struct Exec {
+	int egress = 0;
+	size_t push_at = 12;  // where the next push of a run of pushes goes
+	bool rewrote_l3l4 = false;
+};
+
+bool push_vlan(Bytes &f, const fl_action &a, Exec &x)
+{
+	uint8_t tag[4];
+	put16(tag, a.vlan.proto);
+	put16(tag + 2, a.vlan.id & 0x0fff);
+	f.insert(f.begin() + static_cast<long>(x.push_at), tag, tag + 4);
+	x.push_at += 4;
+	return true;
+}
+
+bool push_pppoe(Bytes &f, const fl_action &a, const Layout &lay, Exec &x)
+{
+	// The payload behind the new header is what follows the pushes so far.
+	uint16_t inner = get16(&f[x.push_at]);
+	if (inner != 0x0800 && inner != 0x86dd)
+		return false; // PPPoE carries IP only
+	uint8_t hdr[8] = {0x88, 0x64, 0x11, 0};
+	put16(hdr + 4, a.pppoe.sid);
+	put16(hdr + 6, static_cast<uint16_t>(lay.end - lay.l3 + 2));
+	f.insert(f.begin() + static_cast<long>(x.push_at), hdr, hdr + 8);
+	put16(&f[x.push_at + 8], inner == 0x0800 ? 0x0021 : 0x0057);
+	x.push_at += 8;
+	return true;
+}
+
+bool apply(const fl_action &a, Bytes &f, Exec &x)
 {
 	Layout lay;
 	if (!parse(f, lay))
 		return false;
+	if (a.id != FL_ACT_VLAN_PUSH && a.id != FL_ACT_PPPOE_PUSH)
+		x.push_at = 12; // a run of pushes nests; anything else ends it
 	switch (a.id) {
 	case FL_ACT_MANGLE: {
 		size_t at = mangle_base(a.htype, lay) + a.mangle.offset;
 		if (at + 4 > f.size())
 			return false;
 		put32(&f[at], (get32(&f[at]) & a.mangle.mask) | a.mangle.val);
+		x.rewrote_l3l4 |= a.htype != FL_HDR_ETH;
 		return true;
 	}
-	case FL_ACT_DEC_TTL:
-		f[lay.l3 + (lay.ipver == 4 ? 8 : 7)]--;
-		return true;
 	case FL_ACT_CSUM:
 		if ((a.csum_flags & FL_CSUM_IPV4HDR) && lay.ipver == 4)
 			csum_ipv4_header(f, lay);
@@ -214,47 +246,48 @@ bool apply(const fl_action &a, Bytes &f, int &egress)
 			return false;
 		f.erase(f.begin() + 12, f.begin() + 16);
 		return true;
-	case FL_ACT_PPPOE_POP: {
-		if (lay.tags.empty() || lay.tags[0].tpid != 0x8864)
-			return false;
-		uint16_t ip = lay.ipver == 4 ? 0x0800 : 0x86dd;
-		f.erase(f.begin() + 12, f.begin() + 20);
-		put16(&f[12], ip);
-		return true;
-	}
-	case FL_ACT_VLAN_PUSH: {
-		uint8_t tag[4];
-		put16(tag, a.vlan.proto);
-		put16(tag + 2, a.vlan.id & 0x0fff);
-		f.insert(f.begin() + 12, tag, tag + 4);
-		return true;
-	}
-	case FL_ACT_PPPOE_PUSH: {
-		// The payload behind the new header is what follows the MACs now.
-		uint16_t inner = get16(&f[12]);
-		if (inner != 0x0800 && inner != 0x86dd)
-			return false; // PPPoE carries IP only
-		uint8_t hdr[8] = {0x88, 0x64, 0x11, 0};
-		put16(hdr + 4, a.pppoe.sid);
-		put16(hdr + 6, static_cast<uint16_t>(lay.end - lay.l3 + 2));
-		f.insert(f.begin() + 12, hdr, hdr + 8);
-		put16(&f[20], inner == 0x0800 ? 0x0021 : 0x0057);
-		return true;
-	}
+	case FL_ACT_VLAN_PUSH:
+		return push_vlan(f, a, x);
+	case FL_ACT_PPPOE_PUSH:
+		return push_pppoe(f, a, lay, x);
 	case FL_ACT_REDIRECT:
-		egress = a.redirect.ifindex;
+		x.egress = a.redirect.ifindex;
 		return true;
 	default:
 		return false; // tunnels: this NIC refuses such rules at REPLACE
 	}
 }
 
+// What the hardware does without being asked: the TTL (hop limit) decrement
+// with the IPv4 header checksum, and the L4 checksum of a rewritten IPv6
+// packet (Linux asks for checksums only for IPv4 with NAT).
+bool finish(Bytes &f, const Exec &x)
+{
+	Layout lay;
+	if (!parse(f, lay))
+		return false;
+	if (lay.ipver == 4) {
+		f[lay.l3 + 8]--;
+		csum_ipv4_header(f, lay);
+	} else {
+		f[lay.l3 + 7]--;
+		if (x.rewrote_l3l4)
+			csum_l4(f, lay);
+	}
+	return true;
+}
+
+// This NIC speaks Linux 6.1's rules: no tunnels here, and nothing Linux
+// has no form for (a TTL action, PPPoE matching and popping).
 bool supported(const fl_rule &r)
 {
-	for (uint32_t i = 0; i < r.num_actions; i++)
-		if (r.actions[i].id == FL_ACT_TUNNEL_ENCAP || r.actions[i].id == FL_ACT_TUNNEL_DECAP)
+	for (uint32_t i = 0; i < r.num_actions; i++) {
+		uint8_t id = r.actions[i].id;
+		if (id == FL_ACT_TUNNEL_ENCAP || id == FL_ACT_TUNNEL_DECAP || id == FL_ACT_DEC_TTL ||
+		    id == FL_ACT_PPPOE_POP)
 			return false;
-	return !(r.match.keys & FL_MATCH_TUNNEL);
+	}
+	return !(r.match.keys & (FL_MATCH_TUNNEL | FL_MATCH_PPPOE));
 }
 
 } // namespace
@@ -267,10 +300,14 @@ std::optional<Emitted> execute(const struct fl_rule &rule, int port, const Bytes
 	Emitted out{0, frame, rule.cookie};
 	// Trailing bytes beyond the IP packet (Ethernet padding) are not sent on.
 	out.frame.resize(lay.end);
+	Exec x;
 	for (uint32_t i = 0; i < rule.num_actions; i++)
-		if (!apply(rule.actions[i], out.frame, out.ifindex))
+		if (!apply(rule.actions[i], out.frame, x))
 			return std::nullopt;
-	return out.ifindex ? std::optional<Emitted>(out) : std::nullopt;
+	if (!x.egress || !finish(out.frame, x))
+		return std::nullopt;
+	out.ifindex = x.egress;
+	return out;
 }
 
 // ------------------------------------------------------------------ device
@@ -297,8 +334,12 @@ int MockNic::bind(struct fl_block_bind &b)
 		return -ENODEV;
 	if (b.command == FL_BLOCK_UNBIND) {
 		bound_.erase(b.ifindex);
-		for (auto it = rules_.begin(); it != rules_.end();)
-			it = it->second.port == b.ifindex ? rules_.erase(it) : std::next(it);
+		// Rules still installed now were never destroyed: stale entries.
+		for (auto it = rules_.begin(); it != rules_.end();) {
+			bool stale = it->second.port == b.ifindex;
+			stale_at_unbind_ += stale;
+			it = stale ? rules_.erase(it) : std::next(it);
+		}
 		return 0;
 	}
 	bound_.insert(b.ifindex);
@@ -332,7 +373,13 @@ void MockNic::delay() const
 
 int MockNic::replace(const struct fl_rule &rule)
 {
+	// Every callback sees every rule: only those arriving on our ports are ours.
+	int port = rule.match.ingress_ifindex;
+	if (!(rule.match.keys & FL_MATCH_INGRESS) || !bound_.count(port))
+		return -EOPNOTSUPP;
 	replaces_++;
+	if (rules_.count(rule.cookie))
+		duplicates_++;
 	if (refuse_ || !supported(rule)) {
 		refused_++;
 		return -EOPNOTSUPP;
@@ -340,11 +387,12 @@ int MockNic::replace(const struct fl_rule &rule)
 	if (fail_at_ && ++adds_seen_ == fail_at_) {
 		fail_at_ = 0;
 		refused_++;
+		return -EIO;
+	}
+	if (capacity_ && rules_.size() >= capacity_ && !rules_.count(rule.cookie)) {
+		refused_++;
 		return -ENOSPC;
 	}
-	int port = rule.match.ingress_ifindex;
-	if (!bound_.count(port))
-		return -ENODEV;
 	Rule r;
 	r.rule = rule;
 	r.port = port;
@@ -359,19 +407,26 @@ int MockNic::command(struct fl_rule_request &req)
 	case FL_RULE_REPLACE:
 		return req.rule ? replace(*req.rule) : -EINVAL;
 	case FL_RULE_DESTROY:
+		if (!rules_.erase(req.cookie))
+			return -ENOENT; // another callback's rule
 		destroys_++;
-		return rules_.erase(req.cookie) ? 0 : -ENOENT;
+		return 0;
 	case FL_RULE_STATS: {
 		auto it = rules_.find(req.cookie);
 		if (it == rules_.end())
 			return -ENOENT;
+		// Added into the request: another callback may hold the rule too.
 		Rule &r = it->second;
-		req.stats.packets = r.packets - r.reported_packets;
-		req.stats.bytes = r.bytes - r.reported_bytes;
-		req.stats.lastused = r.lastused;
-		req.stats.used = r.used;
-		r.reported_packets = r.packets;
-		r.reported_bytes = r.bytes;
+		if (!lastused_only_) {
+			req.stats.packets += r.packets - r.reported_packets;
+			req.stats.bytes += r.bytes - r.reported_bytes;
+			r.reported_packets = r.packets;
+			r.reported_bytes = r.bytes;
+		}
+		if (r.used && (!req.stats.used || static_cast<int32_t>(r.lastused - req.stats.lastused) > 0)) {
+			req.stats.lastused = r.lastused;
+			req.stats.used = true;
+		}
 		return 0;
 	}
 	default:
@@ -412,6 +467,18 @@ void MockNic::refuse_all(bool on)
 {
 	std::lock_guard<std::mutex> lock(mu_);
 	refuse_ = on;
+}
+
+void MockNic::set_capacity(size_t rules)
+{
+	std::lock_guard<std::mutex> lock(mu_);
+	capacity_ = rules;
+}
+
+void MockNic::set_lastused_only(bool on)
+{
+	std::lock_guard<std::mutex> lock(mu_);
+	lastused_only_ = on;
 }
 
 void MockNic::set_delay_us(unsigned us)

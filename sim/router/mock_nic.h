@@ -3,10 +3,16 @@
 // A mock NIC for flowlane's offload engine: it implements the driver side of
 // include/flowlane/offload.h (bind through FL_SETUP_FT, then FL_SETUP_CLSFLOWER
 // commands on its block callback), stores the rules, and *executes* them on
-// frames: match, apply the actions in order, emit on the egress device. It
-// keeps per-rule statistics (reported as deltas, like drivers do) and has
-// fault knobs: fail the Nth add, refuse everything with EOPNOTSUPP, a delay in
-// every command.
+// frames as hardware does with Linux's flowtable rules: match, apply the
+// actions in order (a rule's pushes nest, outermost first), decrement the TTL
+// and fix the IPv4 header checksum itself (Linux sends no TTL action), update
+// the L4 checksum of rewritten IPv6 packets (Linux sends no checksum action
+// for IPv6), emit on the egress device. One callback serves all its ports;
+// rules for other ports' ingress are refused with -EOPNOTSUPP, as mlx5 does
+// with the broadcast. It keeps per-rule statistics (added into the request as
+// deltas, like drivers do; optionally only lastused, like MediaTek in Linux
+// 6.1) and has fault knobs: fail the Nth add, refuse everything with
+// EOPNOTSUPP, a capacity (-ENOSPC), a delay in every command.
 #ifndef FLOWLANE_HARNESS_MOCK_NIC_H
 #define FLOWLANE_HARNESS_MOCK_NIC_H
 
@@ -49,9 +55,11 @@ public:
 	// A frame arrives on @port. nullopt: no rule matched (the software path takes it).
 	std::optional<Emitted> receive(int port, const Bytes &frame, uint32_t now_ticks);
 
-	// Faults.
-	void fail_nth_add(unsigned n); // the Nth REPLACE from now fails with -ENOSPC
+	// Faults and behaviours.
+	void fail_nth_add(unsigned n); // the Nth REPLACE from now fails with -EIO
 	void refuse_all(bool on);      // every REPLACE fails with -EOPNOTSUPP
+	void set_capacity(size_t rules); // more fail with -ENOSPC (0: unlimited)
+	void set_lastused_only(bool on); // STATS report no packets, only lastused
 	void set_delay_us(unsigned us);
 
 	// Views.
@@ -63,6 +71,10 @@ public:
 	unsigned replaces() const { return replaces_; }
 	unsigned destroys() const { return destroys_; }
 	unsigned refused() const { return refused_; }
+	// REPLACEs of a cookie already installed (software still saw the flow).
+	unsigned duplicate_replaces() const { return duplicates_; }
+	// Rules still installed on a port when it was unbound (never destroyed).
+	unsigned stale_at_unbind() const { return stale_at_unbind_; }
 	// Setup calls with a type the NIC does not expect there (regression checks).
 	unsigned wrong_types() const { return wrong_types_; }
 
@@ -79,9 +91,11 @@ private:
 	std::set<int> bound_;
 	std::map<uint64_t, Rule> rules_;
 	unsigned fail_at_ = 0, adds_seen_ = 0;
-	bool refuse_ = false;
+	bool refuse_ = false, lastused_only_ = false;
+	size_t capacity_ = 0;
 	unsigned delay_us_ = 0;
-	unsigned replaces_ = 0, destroys_ = 0, refused_ = 0, wrong_types_ = 0;
+	unsigned replaces_ = 0, destroys_ = 0, refused_ = 0, wrong_types_ = 0, duplicates_ = 0,
+		 stale_at_unbind_ = 0;
 };
 
 // The NIC's execution of one rule on one frame (exposed for tests). nullopt

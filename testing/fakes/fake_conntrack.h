@@ -19,6 +19,7 @@ struct FakeCt {
 	std::atomic<int> releases{0};
 	std::atomic<uint64_t> acct_packets[2]{};
 	std::atomic<uint64_t> acct_bytes[2]{};
+	std::atomic<bool> hw_offload{false}; // IPS_HW_OFFLOAD, as the offload engine reports it
 };
 
 struct FakeRoute {

@@ -7,7 +7,9 @@
 // is queued (also under ThreadSanitizer with a slow driver).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -106,8 +108,10 @@ TEST_CASE("offload: a refusing driver leaves a working software flow, retried on
 	  "[offload][fault]")
 {
 	TestPlatform plat;
+	FakeCt ct;
 	OffloadRig rig;
 	FlowSpec s;
+	s.ct = &ct;
 	rig.nic.fail_nth_add(2); // the reply direction's rule
 	struct fl_flow *flow = rig.add(s);
 	plat.run_work();
@@ -115,6 +119,10 @@ TEST_CASE("offload: a refusing driver leaves a working software flow, retried on
 	CHECK_FALSE((flags_of(flow) & FL_FLOW_HW_OFFLOADED));
 	CHECK(rig.nic.rule_count() == 0); // the accepted half was taken back
 	CHECK(rig.stats().add_failed == 1);
+	CHECK(rig.stats().refused == 1);
+	CHECK(rig.stats().rollbacks == 1);
+	CHECK(rig.stats().offloaded == 0);
+	CHECK_FALSE(ct.hw_offload);
 
 	// The software fastpath carries the flow meanwhile.
 	Bytes frame = build_frame(frame_for(s, FL_DIR_ORIGINAL));
@@ -136,6 +144,8 @@ TEST_CASE("offload: a refusing driver leaves a working software flow, retried on
 	plat.run_work();
 	CHECK((flags_of(flow) & FL_FLOW_HW_OFFLOADED));
 	CHECK(rig.nic.rule_count() == 2);
+	CHECK(ct.hw_offload);
+	CHECK(rig.stats().offloaded == 1);
 }
 
 TEST_CASE("offload: EOPNOTSUPP everywhere: flows stay in software, nothing leaks",
@@ -155,6 +165,7 @@ TEST_CASE("offload: EOPNOTSUPP everywhere: flows stay in software, nothing leaks
 		}
 		plat.run_work();
 		CHECK(rig.stats().add_failed == 20);
+		CHECK(rig.stats().refused == 20);
 		CHECK(rig.nic.rule_count() == 0);
 		CHECK(fl_flowtable_count(rig.ft) == 20);
 	}
@@ -222,7 +233,9 @@ TEST_CASE("offload: hardware traffic keeps a flow alive past its software timeou
 	fl_flow_counters(flow, FL_DIR_ORIGINAL, &pk, &by);
 	CHECK(pk >= 170); // hardware packets show in the flow's counters
 	CHECK(ct.acct_packets[0] == pk); // and in conntrack accounting
-	CHECK(rig.stats().refreshed > 50);
+	// Polled once a tenth of the timeout is gone (Linux's cadence): every 4 s here.
+	CHECK(rig.stats().refreshed >= 12);
+	CHECK(rig.stats().stats_polls <= 20);
 	// Silence: expires after the timeout like any flow, leaving hardware first.
 	plat.advance_s(35);
 	CHECK(fl_flowtable_count(rig.ft) == 0);
@@ -332,5 +345,260 @@ TEST_CASE("offload: teardown and destroy while work is queued, with a slow drive
 		CHECK(ct->releases == 1);
 	}
 	flplat::rcu_barrier();
+	CHECK(plat.leaked_blocks() == 0);
+}
+
+TEST_CASE("offload: lastused alone keeps a flow alive (a driver that counts no packets)",
+	  "[offload][stats]")
+{
+	TestPlatform plat;
+	FakeCt ct, idle_ct;
+	OffloadRig rig(FL_FLOWTABLE_COUNTER, 1000);
+	rig.nic.set_lastused_only(true);
+	FlowSpec s;
+	s.ct = &ct;
+	FlowSpec idle;
+	idle.client_port = 40001;
+	idle.ct = &idle_ct;
+	struct fl_flow *flow = rig.add(s);
+	struct fl_flow *quiet = rig.add(idle);
+	plat.run_work();
+	REQUIRE((flags_of(flow) & FL_FLOW_HW_OFFLOADED));
+	REQUIRE((flags_of(quiet) & FL_FLOW_HW_OFFLOADED));
+	Bytes frame = build_frame(frame_for(s, FL_DIR_ORIGINAL));
+	// 60 s of hardware-only traffic for one flow, none for the other.
+	for (int sec = 0; sec < 60; sec++) {
+		REQUIRE(rig.nic.receive(s.client_if, frame, flplat::now_ticks()));
+		plat.advance_s(1);
+	}
+	CHECK(fl_flowtable_count(rig.ft) == 1);
+	CHECK_FALSE((flags_of(flow) & FL_FLOW_TEARDOWN));
+	CHECK(ct.hw_offload);
+	fl_u64 pk, by;
+	fl_flow_counters(flow, FL_DIR_ORIGINAL, &pk, &by);
+	CHECK(pk == 0); // nothing counted, and nothing accounted
+	CHECK(ct.acct_packets[0] == 0);
+	CHECK(rig.stats().refreshed >= 8);
+	// The idle one expired after 30 s and left the hardware.
+	CHECK(idle_ct.last_reason == FL_TEARDOWN_TIMEOUT);
+	CHECK_FALSE(idle_ct.hw_offload);
+	CHECK(rig.nic.rule_count() == 2);
+	CHECK(rig.stats().offloaded == 1);
+}
+
+TEST_CASE("offload: a full table offloads what fits; the rest runs in software",
+	  "[offload][fault]")
+{
+	TestPlatform plat;
+	std::vector<std::unique_ptr<FakeCt>> cts;
+	{
+		OffloadRig rig;
+		rig.nic.set_capacity(7); // three flows and one direction
+		std::vector<struct fl_flow *> flows;
+		for (int i = 0; i < 10; i++) {
+			cts.push_back(std::make_unique<FakeCt>());
+			FlowSpec s;
+			s.client_port = static_cast<uint16_t>(3000 + i);
+			s.ct = cts.back().get();
+			flows.push_back(rig.add(s));
+		}
+		plat.run_work();
+		CHECK(rig.stats().adds == 3);
+		CHECK(rig.stats().offloaded == 3);
+		CHECK(rig.stats().full == 7);
+		// Each later flow's original fitted in the last slot and was taken back.
+		CHECK(rig.stats().rollbacks == 7);
+		CHECK(rig.nic.rule_count() == 6);
+		int hw = 0;
+		for (auto &ct : cts)
+			hw += ct->hw_offload;
+		CHECK(hw == 3);
+		// A refused flow still takes the software fastpath.
+		FlowSpec last;
+		last.client_port = 3009;
+		Bytes frame = build_frame(frame_for(last, FL_DIR_ORIGINAL));
+		CHECK_FALSE(rig.nic.receive(last.client_if, frame, 0));
+		std::vector<uint8_t> buf(32 + frame.size());
+		std::copy(frame.begin(), frame.end(), buf.begin() + 32);
+		struct fl_packet pkt = {};
+		pkt.data = buf.data() + 32;
+		pkt.len = pkt.headlen = static_cast<fl_u32>(frame.size());
+		pkt.headroom = 32;
+		pkt.iifindex = last.client_if;
+		struct fl_result res;
+		fl_rcu_read_lock();
+		fl_fastpath(rig.ft, &pkt, &res);
+		fl_rcu_read_unlock();
+		CHECK(res.verdict == FL_VERDICT_XMIT);
+	}
+	for (auto &ct : cts)
+		CHECK(ct->releases == 1);
+	CHECK(plat.leaked_blocks() == 0);
+}
+
+TEST_CASE("offload: why a flow stayed in software is counted by reason", "[offload][fault]")
+{
+	TestPlatform plat;
+	SECTION("no driver bound: no-device")
+	{
+		OffloadRig rig(0, 0, false);
+		FlowSpec s;
+		rig.add(s);
+		plat.run_work();
+		CHECK(rig.stats().no_device == 1);
+		CHECK(rig.stats().add_failed == 1);
+	}
+	SECTION("PPPoE on the ingress side: unsupported")
+	{
+		OffloadRig rig;
+		FlowSpec s;
+		s.client_encap = {{7, FL_ETH_P_PPP_SES}};
+		rig.add(s);
+		plat.run_work();
+		CHECK(rig.stats().unsupported == 1);
+		CHECK(rig.nic.replaces() == 0);
+	}
+	SECTION("a neighbour not resolved yet: no-neigh, then offloaded once it is")
+	{
+		OffloadRig rig;
+		FlowSpec s;
+		s.xmit_kind = FL_XMIT_NEIGH;
+		rig.add_neighbour(4, s.server, kServerMac, false);
+		rig.add_neighbour(4, s.client, kClientMac);
+		struct fl_flow *flow = rig.add(s);
+		plat.run_work();
+		CHECK(rig.stats().no_neigh == 1);
+		CHECK(rig.nic.replaces() == 0);
+		rig.add_neighbour(4, s.server, kServerMac);
+		plat.advance_s(2);
+		fl_rcu_read_lock();
+		fl_flow_refresh(rig.ft, flow);
+		fl_rcu_read_unlock();
+		plat.run_work();
+		REQUIRE((flags_of(flow) & FL_FLOW_HW_OFFLOADED));
+		// The next hop's MAC, not the zeros of a neighbour flow's xmit.
+		auto rules = rig.nic.rules_on(s.client_if);
+		REQUIRE(rules.size() == 1);
+		CHECK(rules[0].rule.actions[2].mangle.val == 0x02000000u);
+		CHECK(rules[0].rule.actions[3].mangle.val == 0x02020000u);
+		// And it forwards like the software path would have.
+		Bytes frame = build_frame(frame_for(s, FL_DIR_ORIGINAL));
+		auto out = rig.nic.receive(s.client_if, frame, 0);
+		REQUIRE(out);
+		CHECK(out->ifindex == s.server_if);
+		CHECK(std::equal(kServerMac.begin(), kServerMac.end(), out->frame.begin()));
+	}
+}
+
+TEST_CASE("offload: every rule goes to every callback; one shared callback is called once",
+	  "[offload][broadcast]")
+{
+	TestPlatform plat;
+	OffloadRig rig; // one NIC, ports 1 and 2, one callback in the block
+	FlowSpec s;
+	struct fl_flow *flow = rig.add(s);
+	plat.run_work();
+	CHECK(rig.nic.replaces() == 2); // once per direction, not once per bound port
+	// Software traffic on an offloaded flow sends no second REPLACE.
+	plat.advance_s(5);
+	fl_rcu_read_lock();
+	fl_flow_refresh(rig.ft, flow);
+	fl_rcu_read_unlock();
+	plat.run_work();
+	CHECK(rig.nic.duplicate_replaces() == 0);
+	CHECK(rig.nic.replaces() == 2);
+}
+
+TEST_CASE("offload: unbinding sends every DESTROY before the driver lets go", "[offload][unbind]")
+{
+	TestPlatform plat;
+	FakeCt ct;
+	{
+		OffloadRig rig;
+		FlowSpec s;
+		s.ct = &ct;
+		rig.add(s);
+		plat.run_work();
+		REQUIRE(rig.nic.rule_count() == 2);
+		fl_offload_unbind(rig.off, 2);
+		CHECK(rig.nic.destroys() == 2);
+		CHECK(rig.nic.stale_at_unbind() == 0);
+		CHECK(rig.nic.rule_count() == 0);
+		CHECK_FALSE(rig.nic.bound(2));
+		CHECK(rig.nic.bound(1)); // the shared callback still serves port 1
+		CHECK(ct.releases == 1);
+		CHECK_FALSE(ct.hw_offload);
+		fl_offload_unbind(rig.off, 1);
+		CHECK(rig.nic.stale_at_unbind() == 0);
+	}
+	CHECK(plat.leaked_blocks() == 0);
+}
+
+namespace {
+
+// A platform block (the kernel shim's flow_block): the engine only dispatches.
+struct OuterBlock {
+	flmock::MockNic *nic;
+	fl_block_cb cb = nullptr;
+	void *cb_priv = nullptr;
+	int calls[4] = {};
+};
+
+int outer_dispatch(void *priv, struct fl_rule_request *req)
+{
+	auto *b = static_cast<OuterBlock *>(priv);
+	b->calls[req->cmd]++;
+	int err = b->cb(FL_SETUP_CLSFLOWER, req, b->cb_priv);
+	if (err < 0) {
+		fl_rule_request_note_error(req, err);
+		return 0;
+	}
+	return 1;
+}
+
+} // namespace
+
+TEST_CASE("offload: with a platform block the engine dispatches and never binds", "[offload]")
+{
+	TestPlatform plat;
+	flmock::MockNic nic("outer", {1, 2});
+	OuterBlock block{&nic};
+	struct fl_block_bind b = {};
+	b.command = FL_BLOCK_BIND;
+	b.ifindex = 1;
+	REQUIRE(flmock::MockNic::setup(&nic, FL_SETUP_FT, &b) == 0);
+	b.ifindex = 2;
+	REQUIRE(flmock::MockNic::setup(&nic, FL_SETUP_FT, &b) == 0);
+	block.cb = b.cb;
+	block.cb_priv = b.cb_priv;
+	struct fl_offload_ops ops = {};
+	ops.dispatch = outer_dispatch;
+	struct fl_flowtable_config cfg = {};
+	cfg.flags = FL_FLOWTABLE_HW_OFFLOAD;
+	cfg.ops = fake_ops();
+	cfg.gc_interval_ms = 1000;
+	struct fl_flowtable *ft;
+	struct fl_offload *off;
+	REQUIRE(fl_flowtable_create(&cfg, &ft) == 0);
+	REQUIRE(fl_offload_create_with(ft, &ops, &block, &off) == 0);
+	fl_offload_set_priority(off, 10);
+	CHECK(fl_offload_bind(off, 1, flmock::MockNic::setup, &nic) == -EINVAL);
+	FlowSpec s;
+	struct fl_flow_params p = make_params(s);
+	struct fl_flow *flow;
+	REQUIRE(fl_flow_create(ft, &p, &flow) == 0);
+	REQUIRE(fl_flowtable_add(ft, flow) == 0);
+	plat.run_work();
+	CHECK(block.calls[FL_RULE_REPLACE] == 2);
+	REQUIRE(nic.rule_count() == 2);
+	CHECK(nic.rules()[0].rule.priority == 10);
+	plat.advance_s(5); // past a tenth of the 30 s timeout: GC asks for statistics
+	CHECK(block.calls[FL_RULE_STATS] >= 2);
+	fl_offload_unbind(off, 1); // releases the flows through it
+	CHECK(block.calls[FL_RULE_DESTROY] == 2);
+	CHECK(nic.rule_count() == 0);
+	CHECK(fl_flowtable_count(ft) == 0);
+	fl_flowtable_destroy(ft);
+	fl_offload_destroy(off);
 	CHECK(plat.leaked_blocks() == 0);
 }

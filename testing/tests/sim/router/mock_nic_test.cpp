@@ -60,8 +60,10 @@ TEST_CASE("mock NIC: statistics come back as deltas since the last poll", "[mock
 	CHECK(req.stats.packets == 5);
 	CHECK(req.stats.bytes == 5 * (20 + 20 + 64));
 	CHECK(req.stats.lastused == 100);
+	req.stats = {};
 	REQUIRE(b.cb(FL_SETUP_CLSFLOWER, &req, b.cb_priv) == 0);
 	CHECK(req.stats.packets == 0);
+	CHECK(req.stats.lastused == 100); // still its last hit
 	CHECK(b.cb(FL_SETUP_FT, &req, b.cb_priv) == -95);
 }
 
@@ -87,22 +89,37 @@ TEST_CASE("mock NIC: misses are the software path's", "[mocknic]")
 	CHECK_FALSE(rig.nic.receive(1, build_frame(other), 0));
 }
 
-TEST_CASE("mock NIC: PPPoE is popped and pushed like VLANs", "[mocknic]")
+TEST_CASE("mock NIC: PPPoE is pushed on the way out; arriving in PPPoE stays in software",
+	  "[mocknic]")
 {
 	TestPlatform plat;
 	OffloadRig rig;
 	FlowSpec s;
 	s.client_encap = {{0x1234, FL_ETH_P_PPP_SES}};
-	rig.add(s);
+	struct fl_flow *flow = rig.add(s);
 	plat.run_work();
-	FrameSpec f = client_frame(s);
-	f.vlans.clear();
-	f.pppoe_session = 0x1234;
-	auto out = rig.nic.receive(1, build_frame(f), 0);
+	// Linux's rule cannot match or pop PPPoE: the flow is not offloaded.
+	CHECK(rig.nic.rule_count() == 0);
+	CHECK(rig.stats().unsupported == 1);
+	// The reply direction's rule pushes the session header; executed, it
+	// makes the frame the client expects.
+	struct fl_rule rule;
+	REQUIRE(fl_offload_build_rule(flow, FL_DIR_REPLY, &rule) == 0);
+	FrameSpec f;
+	f.saddr = s.server;
+	f.daddr = s.client;
+	f.sport = s.server_port;
+	f.dport = s.client_port;
+	auto out = flmock::execute(rule, 2, build_frame(f));
 	REQUIRE(out);
-	CHECK(out->frame[12] == 0x08);
-	CHECK(out->frame[13] == 0x00); // plain IPv4 toward the server
-	CHECK(verify_checksums(out->frame.data() + 14, out->frame.size() - 14) == "");
+	CHECK(out->ifindex == 1);
+	CHECK(out->frame[12] == 0x88);
+	CHECK(out->frame[13] == 0x64);
+	CHECK(out->frame[16] == 0x12);
+	CHECK(out->frame[17] == 0x34);
+	CHECK(out->frame[20] == 0x00);
+	CHECK(out->frame[21] == 0x21); // PPP: IPv4
+	CHECK(verify_checksums(out->frame.data() + 22, out->frame.size() - 22) == "");
 }
 
 TEST_CASE("views: tc-style rule dump and conntrack-style listing", "[mocknic][views]")
