@@ -55,13 +55,14 @@ $(DEPS_STAMP):
 
 # ---------------------------------------------------------------------------
 # Sources (discovered, so new files need no Makefile edit).
-#  core:      freestanding C++ (nf_flow_table/, offload/): no stdlib, no exceptions
+#  core:      freestanding C++ (nf_flow_table/, offload/, the test NIC's engine in
+#             offload/ftnic/): no stdlib, no exceptions
 #  platform:  the userspace implementation of the boundary (platform/user); with
 #             the core it makes libflowlane
 #  sim:       the simulator product (sim/, minus its CLI): libflsim
 #  rig:       the test rig's shared pieces (testing/fakes): libfltesting; the
 #             shipped library, simulator and CLI never link it
-CORE_SRCS     := $(sort $(wildcard nf_flow_table/*.cpp offload/*.cpp))
+CORE_SRCS     := $(sort $(wildcard nf_flow_table/*.cpp offload/*.cpp offload/ftnic/*.cpp))
 PLATFORM_SRCS := $(sort $(wildcard platform/user/*.cpp))
 SIM_SRCS      := $(sort $(shell find sim -name '*.cpp' -not -path 'sim/cli/*' 2>/dev/null))
 CLI_SRCS      := $(sort $(shell find sim/cli -name '*.cpp' 2>/dev/null))
