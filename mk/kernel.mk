@@ -13,12 +13,21 @@ $(BUILD)/.deps-kernel: scripts/need-packages
 	@scripts/need-packages $(KERNEL_PACKAGES) $(GUEST_PACKAGES)
 	@touch $@
 
+# The iproute2 plugin behind `ip link add A type ftnic peer name B`: ip loads
+# link_ftnic.so from $IP_LIB_DIR (the guest tests point it at $(BUILD)/ip).
+FTNIC_IPLIB := $(BUILD)/ip/link_ftnic.so
+$(FTNIC_IPLIB): offload/ftnic/iproute2/link_ftnic.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -Wno-unused-parameter -o $@ $<
+
 .PHONY: module module-clean
-module: $(BUILD)/.deps-kernel
+module: $(BUILD)/.deps-kernel $(FTNIC_IPLIB)
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 	cp -f flowlane.ko $(BUILD)/flowlane.ko 2>/dev/null || true
+	cp -f ftnic.ko $(BUILD)/ftnic.ko 2>/dev/null || true
 	@nm -u flowlane.ko | awk '{print $$2}' > $(BUILD)/flowlane.undef
 	@echo "flowlane.ko: $$(wc -l < $(BUILD)/flowlane.undef) undefined symbols, all resolved by the kernel (checked by modpost)"
+	@echo "ftnic.ko: $$(nm -u ftnic.ko | wc -l) undefined symbols, all resolved by the kernel (checked by modpost)"
 
 module-clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
