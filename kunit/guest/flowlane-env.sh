@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Sourced by guest scripts: install the modprobe snippet that keeps the stock
-# flowtable modules out, load flowlane.ko's dependencies and flowlane.ko itself
+# Sourced by guest scripts: install the modprobe snippet that keeps out the two
+# stock modules flowlane replaces (nf_flow_table_inet, nft_flow_offload), load flowlane.ko's dependencies and flowlane.ko itself
 # (modprobe of each dependency + insmod: `depmod -a` alone takes most of a
 # minute under emulation), and read its statistics.
 

@@ -2,9 +2,11 @@
 /*
  * flowlane as nf_tables' flowtable implementation: the inet, ip and ip6
  * flowtable types, the `flow_offload` expression that `flow add @f` (and the
- * older `flow offload @f`) compiles to, the registry of live tables and the
- * device events that clean them.
+ * older `flow offload @f`) compiles to, the registry of live tables, the
+ * device events that clean them, and keeping out the two stock modules it
+ * replaces.
  */
+#include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
@@ -232,43 +234,113 @@ static struct notifier_block flowlane_netdev_notifier = {
 	.notifier_call = flowlane_netdev_event,
 };
 
-/* ------------------------------------------------------------ registration */
+/* ------------------------------------------------------------ the stock modules */
 
 /*
- * Both implementations registered at once would leave the choice to list
- * order. Refuse to load while the stock flowtable core is present.
+ * nf_tables serves a flowtable family with the first type registered for it
+ * and `flow_offload` with the first expression of that name: whoever registers
+ * first is the implementation nft uses. flowlane replaces exactly the two
+ * stock modules that register those, and nothing else: the stock flowtable
+ * core nf_flow_table (act_ct, OVS tc offload) loads and works beside it.
+ *
+ * Loaded after either of them, flowlane would sit behind it (and a stock
+ * expression could meet a flowlane table), so it refuses to load. Loaded
+ * first, it keeps them out for as long as it is loaded: a module notifier
+ * refuses them in MODULE_STATE_COMING, before their init registers anything,
+ * whichever way they are loaded (modprobe --ignore-install, insmod).
  */
-static int flowlane_refuse_stock(void)
-{
-	void *stock = __symbol_get("flow_offload_add");
+static const char *const flowlane_replaces[] = { "nf_flow_table_inet", "nft_flow_offload" };
 
+static bool flowlane_replaces_module(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(flowlane_replaces); i++)
+		if (!strcmp(name, flowlane_replaces[i]))
+			return true;
+	return false;
+}
+
+static int flowlane_module_event(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct module *mod = data;
+
+	if (state != MODULE_STATE_COMING || !flowlane_replaces_module(mod->name))
+		return NOTIFY_DONE;
+	pr_notice("flowlane: keeping %s out: flowlane serves nf_tables' flowtables; "
+		  "remove flowlane first to use the stock module\n", mod->name);
+	return notifier_from_errno(-EBUSY);
+}
+
+static struct notifier_block flowlane_module_notifier = {
+	.notifier_call = flowlane_module_event,
+};
+
+/*
+ * A loaded module has a kobject in /sys/module, the kset our own module's
+ * kobject belongs to. (A stock module already past MODULE_STATE_COMING but
+ * not yet in sysfs while flowlane registers the notifier escapes both checks:
+ * that takes two loads racing within microseconds.)
+ */
+static const char *flowlane_stock_loaded(void)
+{
+#ifdef MODULE
+	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
+	struct kobject *kobj;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(flowlane_replaces); i++) {
+		kobj = kset_find_obj(modules, flowlane_replaces[i]);
+		if (kobj) {
+			kobject_put(kobj);
+			return flowlane_replaces[i];
+		}
+	}
+#endif
+	return NULL;
+}
+
+/* Register the notifier first: from then on no stock module can slip in. */
+static int flowlane_keep_stock_out(void)
+{
+	const char *stock;
+	int err;
+
+	err = register_module_notifier(&flowlane_module_notifier);
+	if (err)
+		return err;
+	stock = flowlane_stock_loaded();
 	if (!stock)
 		return 0;
-	__symbol_put("flow_offload_add");
-	pr_err("flowlane: the stock flowtable (nf_flow_table) is loaded; remove nft_flow_offload, "
-	       "nf_flow_table_inet and nf_flow_table first (see Documentation/nft.rst)\n");
+	unregister_module_notifier(&flowlane_module_notifier);
+	pr_err("flowlane: %s is loaded and would keep serving nft; remove it first "
+	       "(nft flush ruleset; modprobe -r nft_flow_offload nf_flow_table_inet)\n", stock);
 	return -EBUSY;
 }
+
+/* ------------------------------------------------------------ registration */
 
 int flowlane_nft_init(void)
 {
 	int err, i;
 
-	err = flowlane_refuse_stock();
+	err = flowlane_keep_stock_out();
 	if (err)
 		return err;
 	err = register_netdevice_notifier(&flowlane_netdev_notifier);
 	if (err)
-		return err;
+		goto unregister_module_notifier;
 	err = nft_register_expr(&flowlane_expr_type);
 	if (err)
-		goto unregister_notifier;
+		goto unregister_netdev_notifier;
 	for (i = 0; i < ARRAY_SIZE(flowlane_types); i++)
 		nft_register_flowtable_type(&flowlane_types[i]);
 	return 0;
 
-unregister_notifier:
+unregister_netdev_notifier:
 	unregister_netdevice_notifier(&flowlane_netdev_notifier);
+unregister_module_notifier:
+	unregister_module_notifier(&flowlane_module_notifier);
 	return err;
 }
 
@@ -280,6 +352,8 @@ void flowlane_nft_exit(void)
 		nft_unregister_flowtable_type(&flowlane_types[i]);
 	nft_unregister_expr(&flowlane_expr_type);
 	unregister_netdevice_notifier(&flowlane_netdev_notifier);
+	/* Last: the stock modules may load again once nothing of ours is registered. */
+	unregister_module_notifier(&flowlane_module_notifier);
 }
 
 MODULE_ALIAS_NF_FLOWTABLE(AF_INET);
