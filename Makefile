@@ -59,13 +59,13 @@ $(DEPS_STAMP):
 #             offload/ftnic/): no stdlib, no exceptions
 #  platform:  the userspace implementation of the boundary (platform/user); with
 #             the core it makes libflowlane
-#  sim:       the simulator product (sim/, minus its CLI): libflsim
+#  sim:       the simulator product (sim/, minus the CLI's main): libflsim
 #  rig:       the test rig's shared pieces (testing/fakes): libfltesting; the
 #             shipped library, simulator and CLI never link it
 CORE_SRCS     := $(sort $(wildcard nf_flow_table/*.cpp offload/*.cpp offload/ftnic/*.cpp))
 PLATFORM_SRCS := $(sort $(wildcard platform/user/*.cpp))
-SIM_SRCS      := $(sort $(shell find sim -name '*.cpp' -not -path 'sim/cli/*' 2>/dev/null))
-CLI_SRCS      := $(sort $(shell find sim/cli -name '*.cpp' 2>/dev/null))
+SIM_SRCS      := $(sort $(shell find sim -name '*.cpp' -not -path 'sim/cli/main.cpp' 2>/dev/null))
+CLI_SRCS      := $(wildcard sim/cli/main.cpp)
 RIG_SRCS      := $(sort $(wildcard testing/fakes/*.cpp))
 TEST_SRCS     := $(sort $(shell find testing/tests -name '*.cpp' 2>/dev/null))
 BENCH_SRCS    := $(sort $(shell find testing/bench -name '*.cpp' 2>/dev/null))

@@ -10,67 +10,16 @@
 #     `action ct` (act_ct's flow table on the stock core: [OFFLOAD] in its
 #     conntrack, the ct_state +est filter counting) while a second router's
 #     nft flowtable runs on flowlane (its /proc/net/flowlane hits);
-#  4. with flowlane gone the stock modules load again.
+#     `flowlane kernel status` shows both namespaces (--json for scripts);
+#  4. with flowlane gone the stock modules load again and the status command
+#     says the module is not loaded.
 # dmesg stays clean throughout.
 set -u
 . kunit/guest/flowlane-env.sh
 ko=${FLOWLANE_KO:-$PWD/flowlane.ko}
+cli=${FLOWLANE_CLI:-$PWD/build/rel/flowlane}
 
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
-loaded() { lsmod | grep -q "^$1 "; }
-modules() { lsmod | awk 'NR > 1 && $1 ~ /^(flowlane|nf_flow_table|nf_flow_table_inet|nft_flow_offload|act_ct)$/ {printf " %s", $1}'; }
-
-# A client -- router -- server line of namespaces, names prefixed by $1.
-topology()
-{
-	local p=$1
-	ip netns add ${p}cl; ip netns add ${p}rt; ip netns add ${p}sv
-	ip link add eth0 netns ${p}rt type veth peer name eth0 netns ${p}cl
-	ip link add eth1 netns ${p}rt type veth peer name eth0 netns ${p}sv
-	for ns in ${p}cl ${p}rt ${p}sv; do ip -n $ns link set lo up; ip -n $ns link set eth0 up; done
-	ip -n ${p}rt link set eth1 up
-	ip -n ${p}rt addr add 10.0.1.1/24 dev eth0; ip -n ${p}rt addr add 10.0.2.1/24 dev eth1
-	ip -n ${p}cl addr add 10.0.1.2/24 dev eth0; ip -n ${p}sv addr add 10.0.2.2/24 dev eth0
-	ip -n ${p}cl route add default via 10.0.1.1; ip -n ${p}sv route add default via 10.0.2.1
-	ip netns exec ${p}rt sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec ${p}cl ping -c1 -W5 10.0.2.2 >/dev/null || { echo "topology $p: no connectivity"; return 1; }
-}
-
-# eventually SECONDS COMMAND...: true as soon as COMMAND is (polled every 0.2 s).
-eventually()
-{
-	local end=$(( $(date +%s) + $1 )); shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
-offloaded() { ip netns exec "$1" conntrack -L 2>/dev/null | grep "dport=$2" | grep -q OFFLOAD; }
-
-teardown() { local ns; for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done; }
-
-# transfer PREFIX PORT BYTES OUT: client to server through the router, held
-# open 8 s after the data so the router can be looked at; runs in the background.
-transfer()
-{
-	local p=$1 port=$2 bytes=$3 out=$4
-	ip netns exec ${p}sv sh -c "nc -l -p $port > $out" &
-	for _ in $(seq 100); do
-		ip netns exec ${p}sv ss -Hlnt "sport = :$port" | grep -q . && break
-		sleep 0.1
-	done
-	ip netns exec ${p}cl sh -c "(head -c $bytes /dev/urandom; sleep 8) | nc -N 10.0.2.2 $port" &
-}
-
-# flowlane_table_hits NETNS: the hits of the first flowtable in its /proc/net/flowlane.
-flowlane_table_hits()
-{
-	ip netns exec "$1" awk '/^flowtable / { for (i = 1; i < NF; i++) if ($i == "hits") { print $(i + 1); exit } }' \
-		/proc/net/flowlane
-}
+. kunit/guest/install-lib.sh
 
 dmesg -C
 
@@ -107,18 +56,7 @@ echo "modules:$(modules)"
 topology a && topology b || fail "coexist: topologies"
 
 # Router a: the seed article's ruleset on flowlane.
-ip netns exec art nft -f - <<'EOF'
-table ip filter {
-        flowtable f {
-                hook ingress priority 0; devices = { eth0, eth1 };
-        }
-        chain y {
-                type filter hook forward priority 0; policy accept;
-                ip protocol tcp flow add @f
-                counter
-        }
-}
-EOF
+article_ruleset art
 # Router b: conntrack through tc, as OVS offloads it: untracked TCP goes
 # through `action ct commit`, then chain 1 counts established packets.
 for dev in eth0 eth1; do
@@ -148,12 +86,38 @@ check "nft: router b has no flowlane flowtable" "! ip netns exec brt grep -q '^f
 check "lsmod: act_ct and nf_flow_table beside flowlane, no stock flowtable types or expression" \
 	"loaded act_ct && loaded nf_flow_table && loaded flowlane && ! loaded nf_flow_table_inet && ! loaded nft_flow_offload"
 
+echo "--- flowlane kernel status"
+"$cli" kernel status > /tmp/status.txt
+rc=$?
+cat /tmp/status.txt
+check "status: exit 0 with the module loaded" "[ $rc -eq 0 ]"
+check "status: nft runs on flowlane beside nf_flow_table and act_ct" \
+	"grep -q \"nft's flowtables run on flowlane\" /tmp/status.txt && grep -q 'beside it: nf_flow_table, act_ct' /tmp/status.txt"
+check "status: router a's flowtable with its hits" "grep -A1 '^netns art:' /tmp/status.txt | grep -q 'ip filter f: flows [0-9]*, hits $hits,'"
+check "status: router b has no flowtables" "grep -q '^netns brt: no flowtables' /tmp/status.txt"
+"$cli" kernel status --json > /tmp/status.json
+check "status --json: router a's hits, totals from debugfs" "python3 -c '
+import json, sys
+d = json.load(open(\"/tmp/status.json\"))
+ns = {n[\"name\"]: n for n in d[\"namespaces\"]}
+ft = ns[\"art\"][\"flowtables\"][0]
+assert d[\"module\"][\"nft_uses\"] == \"flowlane\", d[\"module\"]
+assert (ft[\"family\"], ft[\"table\"], ft[\"name\"]) == (\"ip\", \"filter\", \"f\"), ft
+assert ft[\"stats\"][\"hits\"] == $hits and ft[\"stats\"][\"slowpath\"][\"no-entry\"] > 0, ft
+assert d[\"debugfs\"][\"totals\"][\"hits\"] >= $hits, d[\"debugfs\"]
+'"
+
 # --------------------------------------------------------------------- 4
 echo "=== flowlane removed"
 ip netns exec art nft flush ruleset
 teardown acl art asv bcl brt bsv
 sleep 1
 check "remove: rmmod flowlane" "rmmod flowlane"
+"$cli" kernel status > /tmp/status.txt 2>&1
+rc=$?
+sed 's/^/    /' /tmp/status.txt
+check "status: exit 1 and says so when the module is not loaded" \
+	"[ $rc -eq 1 ] && grep -q 'flowlane kernel module is not loaded' /tmp/status.txt"
 check "remove: act_ct still loaded and unloads on its own" "loaded act_ct && modprobe -r act_ct"
 check "remove: the stock flowtable types load again" "modprobe --ignore-install nf_flow_table_inet"
 check "remove: the stock flow_offload expression loads again" "modprobe --ignore-install nft_flow_offload"

@@ -7,6 +7,7 @@
 //   flowlane sim -r RULESET (-t TOPOLOGY | --netns NAME) [-i DEV=PCAP]... [-c CONV]...
 //                [-o OUTDIR] [--json] [--idle S] [--tcp-timeout S] [--udp-timeout S] [--no-trace]
 //   flowlane check -r RULESET [-t TOPOLOGY]
+//   flowlane kernel status [--json] [--netns NAME]   (sim/cli/kernel_status.h)
 //   flowlane --help | --version
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cli/kernel_status.h"
 #include "sim/run/default_scenario.h"
 #include "sim/net/netns_import.h"
 #include "sim/router/router.h"
@@ -34,6 +36,9 @@ constexpr const char *kUsage = R"(usage:
                                 article's client -- router -- server, TCP and UDP)
   flowlane sim -r RULESET (-t TOPOLOGY | --netns NAME) [options]
   flowlane check -r RULESET [-t TOPOLOGY]
+  flowlane kernel status [--json] [--netns NAME]
+                                what flowlane.ko does on this machine, per
+                                namespace and flowtable (exit 1: not loaded)
   flowlane --help | --version
 
 sim options:
@@ -308,6 +313,8 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
+	if (argc > 1 && !std::strcmp(argv[1], "kernel"))
+		return kernel_command(std::vector<std::string>(argv + 2, argv + argc));
 	Args a = parse_args(argc, argv);
 	if (a.cmd.empty()) {
 		if (!a.ruleset.empty() || !a.topology.empty() || !a.netns.empty() || !a.pcaps.empty() || !a.convs.empty())
