@@ -141,6 +141,9 @@ $(REL)/libflowlane.so: $(CORE_OBJS_rel) $(PLATFORM_OBJS_rel)
 	$(CXX) -shared -o $@ $^ $(PKG_LIBS) -lpthread
 
 CLI_OBJS := $(patsubst %.cpp,$(REL)/host/%.o,$(CLI_SRCS))
+# The CLI's --version: flowlane's one version (PACKAGE_VERSION in dkms.conf).
+$(CLI_OBJS): HOST_FLAGS += -DFLOWLANE_VERSION='"$(shell scripts/flowlane-version)"'
+$(CLI_OBJS): dkms.conf
 -include $(CLI_OBJS:.o=.d)
 $(REL)/flowlane: $(CLI_OBJS) $(REL)/libflsim.a $(REL)/libflowlane.a
 	$(CXX) -o $@ $(CLI_OBJS) $(REL)/libflsim.a $(REL)/libflowlane.a $(PKG_LIBS) -lpthread

@@ -52,3 +52,4 @@ module_exit(flowlane_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("flowlane: netfilter flowtable fastpath on a portable C++ core");
+MODULE_VERSION(FLOWLANE_VERSION);

@@ -29,7 +29,8 @@ using namespace flsim;
 
 namespace {
 
-constexpr const char *kVersion = "flowlane 0.1.0";
+// FLOWLANE_VERSION: PACKAGE_VERSION of dkms.conf, passed in by the Makefile.
+constexpr const char *kVersion = "flowlane " FLOWLANE_VERSION;
 
 constexpr const char *kUsage = R"(usage:
   flowlane                      run the embedded default scenario (the flowtables
