@@ -137,8 +137,14 @@ endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 REL := $(BUILD)/rel
-$(REL)/libflowlane.so: $(CORE_OBJS_rel) $(PLATFORM_OBJS_rel)
-	$(CXX) -shared -o $@ $^ $(PKG_LIBS) -lpthread
+# The shared library exports the C API (fl_*, include/flowlane/) and nothing
+# else (platform/user/libflowlane.map); its SONAME's number changes when that
+# API changes incompatibly.
+LIBFLOWLANE_SOVERSION := 0
+$(REL)/libflowlane.so: $(CORE_OBJS_rel) $(PLATFORM_OBJS_rel) platform/user/libflowlane.map
+	$(CXX) -shared -Wl,-soname,libflowlane.so.$(LIBFLOWLANE_SOVERSION) \
+		-Wl,--version-script=platform/user/libflowlane.map -Wl,--as-needed -Wl,-z,relro -Wl,-z,now \
+		-o $@ $(CORE_OBJS_rel) $(PLATFORM_OBJS_rel) $(PKG_LIBS) -lpthread
 
 CLI_OBJS := $(patsubst %.cpp,$(REL)/host/%.o,$(CLI_SRCS))
 # The CLI's --version: flowlane's one version (PACKAGE_VERSION in dkms.conf).

@@ -18,7 +18,7 @@ $(BUILD)/.deps-kernel: scripts/need-packages
 FTNIC_IPLIB := $(BUILD)/ip/link_ftnic.so
 $(FTNIC_IPLIB): offload/ftnic/iproute2/link_ftnic.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -Wno-unused-parameter -o $@ $<
+	$(CC) -shared -fPIC -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -o $@ $<
 
 .PHONY: module module-clean
 module: $(BUILD)/.deps-kernel $(FTNIC_IPLIB)

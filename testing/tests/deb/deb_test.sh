@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Debian packages as users get them, unpacked (dpkg -x) into a scratch
+# root: flowlane-dkms carries the module's sources with a dkms.conf of the
+# project's version, the modprobe configuration and the man page; flowlane
+# runs and reports that version; libflowlane-dev builds and links a dataplane
+# (libflowlane_consumer.c) through pkg-config, which then runs on
+# libflowlane0's shared library. (DKMS itself, in the guest: make vm-install.)
+# usage: deb_test.sh DEB_DIR VERSION
+set -uo pipefail
+dir=$1 version=$2
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+root=$(mktemp -d /tmp/flowlane-deb-XXXXXX)
+trap 'rm -rf "$root"' EXIT
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); echo "  ok   $1"; else fail=$((fail + 1)); echo "  FAIL $1"; fi; }
+
+arch=$(dpkg --print-architecture)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+for p in flowlane-dkms_${version}_all flowlane_${version}_$arch libflowlane0_${version}_$arch \
+	libflowlane-dev_${version}_$arch; do
+	check "$p.deb unpacks" "dpkg -x $dir/$p.deb $root"
+done
+
+src=$root/usr/src/flowlane-$version
+check "flowlane-dkms: dkms.conf of version $version" "grep -qx 'PACKAGE_VERSION=\"$version\"' $src/dkms.conf"
+check "flowlane-dkms: AUTOINSTALL, installed to updates/dkms" \
+	"grep -qx 'AUTOINSTALL=\"yes\"' $src/dkms.conf && grep -qx 'DEST_MODULE_LOCATION\[0\]=\"/updates/dkms\"' $src/dkms.conf"
+check "flowlane-dkms: the sources Kbuild compiles (shim, core, offload engine, headers)" \
+	"[ -f $src/Kbuild ] && [ -f $src/nf_flow_table/kernel/nft_types.c ] && [ -f $src/nf_flow_table/fastpath.cpp ] && \
+	 ls $src/offload/*.cpp >/dev/null && [ -f $src/include/flowlane/flowtable.h ] && [ \"\$($src/scripts/flowlane-version)\" = $version ]"
+check "flowlane-dkms: every source file Kbuild reads is shipped" \
+	"(cd $top && find include nf_flow_table offload -type f \\( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name '*.lds' \\) | sort) | \
+	 cmp -s - <(cd $src && find include nf_flow_table offload -type f | sort)"
+check "flowlane-dkms: /lib/modprobe.d/flowlane.conf is scripts/flowlane-modprobe.conf" \
+	"cmp -s $root/lib/modprobe.d/flowlane.conf $top/scripts/flowlane-modprobe.conf"
+check "flowlane-dkms: flowlane(4)" "zcat $root/usr/share/man/man4/flowlane.4.gz | grep -q 'WHAT IT REPLACES'"
+check "flowlane-dkms: Documentation/install.rst" "[ -f $root/usr/share/doc/flowlane-dkms/install.rst.gz ]"
+
+lib=$root/usr/lib/$multiarch
+export LD_LIBRARY_PATH=$lib
+check "flowlane: --version is $version" "[ \"\$($root/usr/bin/flowlane --version)\" = 'flowlane $version' ]"
+check "flowlane: kernel status is a command (usage error without a subcommand)" \
+	"{ $root/usr/bin/flowlane kernel 2>&1 || true; } | grep -q 'usage: flowlane kernel status'"
+check "flowlane: flowlane(1)" "zcat $root/usr/share/man/man1/flowlane.1.gz | grep -q 'kernel status'"
+check "libflowlane0: SONAME libflowlane.so.0, the C API only" \
+	"objdump -p $lib/libflowlane.so.0 | grep -q 'SONAME *libflowlane.so.0' && \
+	 [ -z \"\$(nm -D --defined-only $lib/libflowlane.so.0 | awk '{print \$3}' | grep -v '^fl_')\" ]"
+pc="PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_PATH=$lib/pkgconfig"
+check "libflowlane-dev: pkg-config flowlane $version" "[ \"\$(env $pc pkg-config --modversion flowlane)\" = $version ]"
+check "libflowlane-dev: a C dataplane builds against the package" \
+	"cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -o $root/consumer $here/libflowlane_consumer.c \
+	 \$(env $pc pkg-config --cflags --libs flowlane)"
+check "libflowlane0: it runs on the shared library" "$root/consumer"
+check "libflowlane-dev: and links statically too" \
+	"cc -std=c11 -o $root/consumer-static $here/libflowlane_consumer.c \$(env $pc pkg-config --cflags flowlane) \
+	 $lib/libflowlane.a \$(pkg-config --libs liburcu-memb) -lstdc++ -lpthread && env -u LD_LIBRARY_PATH $root/consumer-static"
+echo "deb: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
