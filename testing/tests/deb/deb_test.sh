@@ -6,7 +6,12 @@
 # project's version, the modprobe configuration and the man page; flowlane
 # runs and reports that version; libflowlane-dev builds and links a dataplane
 # (libflowlane_consumer.c) through pkg-config, which then runs on
-# libflowlane0's shared library. (DKMS itself, in the guest: make vm-install.)
+# libflowlane0's shared library; and DKMS adds, builds and installs the
+# package's source tree for every kernel the project builds for (scripts/guest-kver
+# --all: the newest installed of each Debian line), in scratch trees of its
+# own (--dkmstree, --sourcetree, --installtree; no depmod, its own signing key)
+# so that the machine's module trees are left alone. (The package installed
+# for real, with the kernel using the module: make vm-install.)
 # usage: deb_test.sh DEB_DIR VERSION
 set -uo pipefail
 dir=$1 version=$2
@@ -57,5 +62,22 @@ check "libflowlane0: it runs on the shared library" "$root/consumer"
 check "libflowlane-dev: and links statically too" \
 	"cc -std=c11 -o $root/consumer-static $here/libflowlane_consumer.c \$(env $pc pkg-config --cflags flowlane) \
 	 $lib/libflowlane.a \$(pkg-config --libs liburcu-memb) -lstdc++ -lpthread && env -u LD_LIBRARY_PATH $root/consumer-static"
+# DKMS on the package's source tree, as the postinst runs it, for every kernel line.
+dkms_opts="--dkmstree $root/dkms --sourcetree $root/dkms-src --installtree $root/modules"
+mkdir -p $root/dkms $root/dkms-src
+export mok_signing_key=$root/mok.key mok_certificate=$root/mok.pub
+check "dkms add: the package's /usr/src/flowlane-$version" "dkms add $dkms_opts $src > $root/dkms.log 2>&1"
+for k in $("$top/scripts/guest-kver" --all); do
+	mkdir -p "$root/modules/$k"
+	start=$(date +%s)
+	dkms build $dkms_opts flowlane/$version -k "$k" >> $root/dkms.log 2>&1 &&
+		dkms install $dkms_opts --no-depmod flowlane/$version -k "$k" >> $root/dkms.log 2>&1
+	secs=$(( $(date +%s) - start ))
+	ko=$root/modules/$k/updates/dkms/flowlane.ko
+	check "dkms build + install for $k (${secs} s): $(dkms status $dkms_opts -m flowlane -k "$k")" \
+		"dkms status $dkms_opts -m flowlane -v $version -k $k | grep -q ': installed' && \
+		 [ \"\$(modinfo -F version $ko)\" = $version ] && modinfo -F vermagic $ko | grep -q '^$k '"
+done
+[ "$fail" -eq 0 ] || tail -n 30 $root/dkms.log
 echo "deb: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
