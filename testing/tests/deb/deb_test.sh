@@ -12,9 +12,11 @@
 # own (--dkmstree, --sourcetree, --installtree; no depmod, its own signing key)
 # so that the machine's module trees are left alone. (The package installed
 # for real, with the kernel using the module: make vm-install.)
-# usage: deb_test.sh DEB_DIR VERSION
-set -uo pipefail
-dir=$1 version=$2
+# With TARBALL, DKMS's archive of those builds (dkms mktarball) is written there:
+# make vm-install hands it to the package in the guest.
+# usage: deb_test.sh DEB_DIR VERSION [TARBALL]
+set -u
+dir=$1 version=$2 tarball=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 root=$(mktemp -d /tmp/flowlane-deb-XXXXXX)
@@ -33,11 +35,20 @@ src=$root/usr/src/flowlane-$version
 check "flowlane-dkms: dkms.conf of version $version" "grep -qx 'PACKAGE_VERSION=\"$version\"' $src/dkms.conf"
 check "flowlane-dkms: AUTOINSTALL, installed to updates/dkms" \
 	"grep -qx 'AUTOINSTALL=\"yes\"' $src/dkms.conf && grep -qx 'DEST_MODULE_LOCATION\[0\]=\"/updates/dkms\"' $src/dkms.conf"
+# BUILD_EXCLUSIVE_KERNEL admits every kernel line the project builds for.
+supported()
+{
+	local re k
+	re=$(sed -n 's/^BUILD_EXCLUSIVE_KERNEL="\(.*\)"$/\1/p' "$src/dkms.conf")
+	[ -n "$re" ] || return 1
+	for k in $("$top/scripts/guest-kver" --all); do [[ $k =~ $re ]] || return 1; done
+}
+check "flowlane-dkms: BUILD_EXCLUSIVE_KERNEL admits $("$top/scripts/guest-kver" --all | tr '\n' ' ')" supported
 check "flowlane-dkms: the sources Kbuild compiles (shim, core, offload engine, headers)" \
 	"[ -f $src/Kbuild ] && [ -f $src/nf_flow_table/kernel/nft_types.c ] && [ -f $src/nf_flow_table/fastpath.cpp ] && \
 	 ls $src/offload/*.cpp >/dev/null && [ -f $src/include/flowlane/flowtable.h ] && [ \"\$($src/scripts/flowlane-version)\" = $version ]"
 check "flowlane-dkms: every source file Kbuild reads is shipped" \
-	"(cd $top && find include nf_flow_table offload -type f \\( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name '*.lds' \\) | sort) | \
+	"(cd $top && find include nf_flow_table offload -path offload/ftnic/iproute2 -prune -o -type f \\( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name '*.lds' \\) -print | sort) | \
 	 cmp -s - <(cd $src && find include nf_flow_table offload -type f | sort)"
 check "flowlane-dkms: /lib/modprobe.d/flowlane.conf is scripts/flowlane-modprobe.conf" \
 	"cmp -s $root/lib/modprobe.d/flowlane.conf $top/scripts/flowlane-modprobe.conf"
@@ -50,6 +61,8 @@ check "flowlane: --version is $version" "[ \"\$($root/usr/bin/flowlane --version
 check "flowlane: kernel status is a command (usage error without a subcommand)" \
 	"{ $root/usr/bin/flowlane kernel 2>&1 || true; } | grep -q 'usage: flowlane kernel status'"
 check "flowlane: flowlane(1)" "zcat $root/usr/share/man/man1/flowlane.1.gz | grep -q 'kernel status'"
+check "flowlane: ftnic's iproute2 plugin where ip looks (IP_LIB_DIR)" \
+	"strings /usr/sbin/ip | grep -qx /usr/lib/$multiarch/ip && nm -D $root/usr/lib/$multiarch/ip/link_ftnic.so | grep -q ' ftnic_link_util$'"
 check "libflowlane0: SONAME libflowlane.so.0, the C API only" \
 	"objdump -p $lib/libflowlane.so.0 | grep -q 'SONAME *libflowlane.so.0' && \
 	 [ -z \"\$(nm -D --defined-only $lib/libflowlane.so.0 | awk '{print \$3}' | grep -v '^fl_')\" ]"
@@ -77,7 +90,22 @@ for k in $("$top/scripts/guest-kver" --all); do
 	check "dkms build + install for $k (${secs} s): $(dkms status $dkms_opts -m flowlane -k "$k")" \
 		"dkms status $dkms_opts -m flowlane -v $version -k $k | grep -q ': installed' && \
 		 [ \"\$(modinfo -F version $ko)\" = $version ] && modinfo -F vermagic $ko | grep -q '^$k '"
+	check "dkms: ftnic.ko for $k too" "modinfo -F vermagic ${ko%/*}/ftnic.ko | grep -q '^$k '"
 done
+# Installed kernels outside the supported lines are skipped, never a failed installation.
+for d in /lib/modules/*/build/Makefile; do
+	k=$(basename "$(dirname "$(dirname "$d")")")
+	"$top/scripts/guest-kver" --all | grep -qx "$k" && continue
+	dkms build $dkms_opts flowlane/$version -k "$k" >> $root/dkms.log 2>&1
+	rc=$?
+	check "dkms build for $k, not a supported line: skipped (BUILD_EXCLUSIVE_KERNEL, exit $rc)" "[ $rc -eq 77 ]"
+done
+if [ -n "$tarball" ]; then
+	kopts=$(for k in $("$top/scripts/guest-kver" --all); do printf -- ' -k %s' "$k"; done)
+	rm -f "$tarball"
+	check "dkms mktarball: $(basename "$tarball") with the builds" \
+		"dkms mktarball $dkms_opts flowlane/$version $kopts --archive $(realpath -m "$tarball") >> $root/dkms.log 2>&1"
+fi
 [ "$fail" -eq 0 ] || tail -n 30 $root/dkms.log
 echo "deb: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
