@@ -151,13 +151,14 @@ Result<L2Out> try_resolve_l2(const Flow &flow, Dir dir, const Lowering &ctx)
 		out.ifindex = x.hw_ifindex ? x.hw_ifindex : x.ifindex;
 		return out;
 	case FL_XMIT_NEIGH: {
-		// The next hop toward the other direction's source; we leave where
-		// the other direction comes in (its real device, below any VLAN).
+		// The next hop toward the other direction's source, and the MAC the
+		// route's device (a VLAN device, say) sends with; the frame leaves
+		// through the real port the other direction comes in on.
 		const Tuple &other = flow.tuple(opposite(dir));
 		if (!ctx.ops || !ctx.ops->neigh_macs)
 			return Error::NotFound;
 		out.ifindex = other.iifindex;
-		int err = ctx.ops->neigh_macs(ctx.priv, x.route, &other.src, other.l3proto, out.ifindex,
+		int err = ctx.ops->neigh_macs(ctx.priv, x.route, &other.src, other.l3proto, x.ifindex,
 					      out.h_dest, out.h_source);
 		if (err)
 			return from_errno(err);

@@ -278,9 +278,10 @@ struct fl_offload_ops {
 	int (*dispatch)(void *priv, struct fl_rule_request *req);
 	/*
 	 * The MACs of a neighbour-transmit direction: the next hop's toward
-	 * @daddr over @route (a valid neighbour entry only) and egress device
-	 * @ifindex's own. 0, -ENOENT (not resolved yet), -ENODEV. NULL: such
-	 * flows are not offloaded (no_neigh). context: sleep.
+	 * @daddr over @route (a valid neighbour entry only) and the route's
+	 * device @ifindex's own (what software sends with). 0, -ENOENT (not
+	 * resolved yet), -ENODEV. NULL: such flows are not offloaded (no_neigh).
+	 * context: sleep.
 	 */
 	int (*neigh_macs)(void *priv, void *route, const struct fl_addr *daddr, fl_u8 l3proto,
 			  fl_s32 ifindex, fl_u8 *h_dest, fl_u8 *h_source);

@@ -466,7 +466,7 @@ TEST_CASE("rule: neighbour-transmit flows get the next hop's MAC, never zeros",
 	struct fl_rule r;
 	REQUIRE(fl::offload::try_build_rule(*f.flow, fl::Dir::Original, r, ctx).ok());
 	CHECK(n.calls == 1);
-	// Toward the other direction's source (the server), out of the port it arrives on.
+	// Toward the other direction's source (the server), with the route device's MAC.
 	CHECK(std::memcmp(n.daddr.b, parse_addr(4, s.server).b, 16) == 0);
 	CHECK(n.ifindex == s.server_if);
 	CHECK(r.priority == static_cast<uint32_t>(-100));
@@ -478,6 +478,13 @@ TEST_CASE("rule: neighbour-transmit flows get the next hop's MAC, never zeros",
 	REQUIRE(fl::offload::try_build_rule(*f.flow, fl::Dir::Reply, r, ctx).ok());
 	CHECK(std::memcmp(n.daddr.b, parse_addr(4, s.client).b, 16) == 0);
 	CHECK(n.ifindex == s.client_if);
+	// Through a VLAN device on the port: its MAC, the port's redirect.
+	struct fl_flow_params p = make_params(s);
+	p.xmit[FL_DIR_ORIGINAL].ifindex = 7;
+	OneFlow v(p);
+	REQUIRE(fl::offload::try_build_rule(*v.flow, fl::Dir::Original, r, ctx).ok());
+	CHECK(n.ifindex == 7);
+	CHECK(r.actions[r.num_actions - 1].redirect.ifindex == s.server_if);
 	// An entry that is not NUD_VALID: no rule (the software path goes on).
 	n.valid = false;
 	fl::Status st = fl::offload::try_build_rule(*f.flow, fl::Dir::Original, r, ctx);
