@@ -505,6 +505,13 @@ std::vector<MockNic::Rule> MockNic::rules_on(int port) const
 	return v;
 }
 
+std::optional<MockNic::Rule> MockNic::rule(uint64_t cookie) const
+{
+	std::lock_guard<std::mutex> lock(mu_);
+	auto it = rules_.find(cookie);
+	return it == rules_.end() ? std::nullopt : std::optional<Rule>(it->second);
+}
+
 size_t MockNic::rule_count() const
 {
 	std::lock_guard<std::mutex> lock(mu_);

@@ -65,6 +65,7 @@ public:
 	// Views.
 	std::vector<Rule> rules() const;
 	std::vector<Rule> rules_on(int port) const;
+	std::optional<Rule> rule(uint64_t cookie) const;
 	size_t rule_count() const;
 	const std::string &name() const { return name_; }
 	bool bound(int port) const;
