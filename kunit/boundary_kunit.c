@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: the boundary as the kernel shim implements it — allocation and its
- * fault injection, RCU callbacks, deferred and delayed work, the lock, time.
+ * fault injection (every Nth, random, one-shot, per site), RCU callbacks, deferred and delayed work, the lock, time.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 
 #include "flowlane/boundary.h"
+#include "nf_flow_table/kernel/fault.h"
 #include "nf_flow_table/kernel/flowlane_kernel.h"
 
 static void boundary_alloc_free(struct kunit *test)
@@ -46,6 +47,64 @@ static void boundary_fail_nth_alloc(struct kunit *test)
 	fl_free(a, 32);
 	fl_free(c, 32);
 	flowlane_fail_nth_alloc(0);
+}
+
+/* Every 3rd armed call of a site fails, other sites are untouched, reset disarms. */
+static void boundary_fault_every(struct kunit *test)
+{
+	int i, failed = 0;
+
+	flowlane_fault_reset();
+	flowlane_fault_arm(FLOWLANE_FAULT_ROUTE, 3, 0);
+	for (i = 1; i <= 30; i++) {
+		bool fail = flowlane_fault(FLOWLANE_FAULT_ROUTE);
+
+		KUNIT_EXPECT_EQ(test, fail, i % 3 == 0);
+		failed += fail;
+		KUNIT_EXPECT_FALSE(test, flowlane_fault(FLOWLANE_FAULT_XMIT));
+	}
+	KUNIT_EXPECT_EQ(test, failed, 10);
+	KUNIT_EXPECT_EQ(test, flowlane_fault_injected(FLOWLANE_FAULT_ROUTE), 10ULL);
+	KUNIT_EXPECT_EQ(test, flowlane_fault_injected(FLOWLANE_FAULT_XMIT), 0ULL);
+	flowlane_fault_reset();
+	KUNIT_EXPECT_FALSE(test, flowlane_fault(FLOWLANE_FAULT_ROUTE));
+	KUNIT_EXPECT_EQ(test, flowlane_fault_injected(FLOWLANE_FAULT_ROUTE), 0ULL);
+}
+
+/* 1 in 4 at random: about a quarter of 4000 calls fail, and the count says how many. */
+static void boundary_fault_random(struct kunit *test)
+{
+	int i, failed = 0;
+
+	flowlane_fault_reset();
+	flowlane_fault_arm(FLOWLANE_FAULT_HW, 0, 4);
+	for (i = 0; i < 4000; i++)
+		failed += flowlane_fault(FLOWLANE_FAULT_HW);
+	KUNIT_EXPECT_GT(test, failed, 700);
+	KUNIT_EXPECT_LT(test, failed, 1300);
+	KUNIT_EXPECT_EQ(test, flowlane_fault_injected(FLOWLANE_FAULT_HW), (u64)failed);
+	flowlane_fault_reset();
+}
+
+/* An armed allocation site makes fl_alloc return NULL without leaking a block. */
+static void boundary_fault_alloc_every(struct kunit *test)
+{
+	s64 blocks = flowlane_live_blocks();
+	void *p[8];
+	int i, nulls = 0;
+
+	flowlane_fault_reset();
+	flowlane_fault_arm(FLOWLANE_FAULT_ALLOC, 2, 0);
+	for (i = 0; i < 8; i++) {
+		p[i] = fl_alloc(64, FL_ALLOC_ATOMIC);
+		nulls += !p[i];
+	}
+	flowlane_fault_reset();
+	KUNIT_EXPECT_EQ(test, nulls, 4);
+	KUNIT_EXPECT_EQ(test, flowlane_live_blocks(), blocks + 4);
+	for (i = 0; i < 8; i++)
+		fl_free(p[i], 64);
+	KUNIT_EXPECT_EQ(test, flowlane_live_blocks(), blocks);
 }
 
 struct rcu_probe {
@@ -154,6 +213,9 @@ static void boundary_time(struct kunit *test)
 static struct kunit_case boundary_cases[] = {
 	KUNIT_CASE(boundary_alloc_free),
 	KUNIT_CASE(boundary_fail_nth_alloc),
+	KUNIT_CASE(boundary_fault_every),
+	KUNIT_CASE(boundary_fault_random),
+	KUNIT_CASE(boundary_fault_alloc_every),
 	KUNIT_CASE(boundary_rcu_call),
 	KUNIT_CASE(boundary_work),
 	KUNIT_CASE(boundary_lock),

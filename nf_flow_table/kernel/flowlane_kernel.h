@@ -10,13 +10,15 @@
 #include <linux/types.h>
 
 /*
- * Allocation fault injection for tests: make the Nth fl_alloc() from now fail
- * (1 = the next one); 0 disarms. Returns the number of failures injected so far.
+ * Allocation fault injection for tests (fault.c): make the Nth fl_alloc() from
+ * now fail (1 = the next one); 0 disarms. The number of allocation failures
+ * injected so far.
  */
 void flowlane_fail_nth_alloc(u64 n);
 u64 flowlane_injected_failures(void);
-/* Blocks currently allocated through fl_alloc() (leak checks). */
+/* Blocks and bytes currently allocated through fl_alloc() (leak checks). */
 s64 flowlane_live_blocks(void);
+s64 flowlane_live_bytes(void);
 
 /* The KUnit-independent self-check of the core through the shim; 0 on success. */
 int flowlane_selfcheck(void);

@@ -17,40 +17,22 @@
 #include <linux/workqueue.h>
 
 #include "flowlane/boundary.h"
+#include "nf_flow_table/kernel/fault.h"
 #include "nf_flow_table/kernel/flowlane_kernel.h"
 
 /* ------------------------------------------------------------------ memory */
 
-static atomic64_t fl_alloc_seq = ATOMIC64_INIT(0);
-static atomic64_t fl_fail_at = ATOMIC64_INIT(0);
-static atomic64_t fl_injected = ATOMIC64_INIT(0);
 static atomic64_t fl_live_blocks = ATOMIC64_INIT(0);
-
-void flowlane_fail_nth_alloc(u64 n)
-{
-	atomic64_set(&fl_fail_at, n ? atomic64_read(&fl_alloc_seq) + n : 0);
-}
-
-u64 flowlane_injected_failures(void)
-{
-	return atomic64_read(&fl_injected);
-}
+static atomic64_t fl_live_bytes = ATOMIC64_INIT(0);
 
 s64 flowlane_live_blocks(void)
 {
 	return atomic64_read(&fl_live_blocks);
 }
 
-static bool fl_should_fail(void)
+s64 flowlane_live_bytes(void)
 {
-	s64 seq = atomic64_inc_return(&fl_alloc_seq);
-	s64 at = atomic64_read(&fl_fail_at);
-
-	if (!at || seq != at)
-		return false;
-	atomic64_set(&fl_fail_at, 0);
-	atomic64_inc(&fl_injected);
-	return true;
+	return atomic64_read(&fl_live_bytes);
 }
 
 void *fl_alloc(fl_size_t size, unsigned int flags)
@@ -58,7 +40,7 @@ void *fl_alloc(fl_size_t size, unsigned int flags)
 	gfp_t gfp = (flags & FL_ALLOC_ATOMIC) ? GFP_ATOMIC : GFP_KERNEL;
 	void *p;
 
-	if (fl_should_fail())
+	if (flowlane_fault(FLOWLANE_FAULT_ALLOC))
 		return NULL;
 	if (flags & FL_ALLOC_ZERO)
 		gfp |= __GFP_ZERO;
@@ -69,8 +51,10 @@ void *fl_alloc(fl_size_t size, unsigned int flags)
 		p = kvmalloc(size, gfp);
 	else
 		p = kmalloc(size, gfp | __GFP_NOWARN);
-	if (p)
+	if (p) {
 		atomic64_inc(&fl_live_blocks);
+		atomic64_add(size, &fl_live_bytes);
+	}
 	return p;
 }
 
@@ -79,6 +63,7 @@ void fl_free(void *ptr, fl_size_t size)
 	if (!ptr)
 		return;
 	atomic64_dec(&fl_live_blocks);
+	atomic64_sub(max_t(fl_size_t, size, 16), &fl_live_bytes);
 	kvfree(ptr);
 }
 

@@ -15,6 +15,7 @@
 #include <net/neighbour.h>
 #include <net/route.h>
 
+#include "nf_flow_table/kernel/fault.h"
 #include "nf_flow_table/kernel/nft_glue.h"
 
 /* Unshare a cloned sk_buff before the core writes its headers. */
@@ -152,6 +153,15 @@ unsigned int flowlane_hook(void *priv, struct sk_buff *skb, const struct nf_hook
 	flowlane_fastpath(fft, skb, state, &res);
 	if (res.verdict != FL_VERDICT_XMIT)
 		return NF_ACCEPT;
+	/*
+	 * An injected transmit failure ends as a real one on the direct path
+	 * does: the flow goes back to the classic path, the rewritten packet is
+	 * dropped (its headers no longer match what conntrack would expect).
+	 */
+	if (flowlane_fault(FLOWLANE_FAULT_XMIT)) {
+		fl_flow_teardown(fft->core, res.flow, FL_TEARDOWN_XMIT_FAILED);
+		return NF_DROP;
+	}
 	flowlane_decapsulate(skb, &res);
 	switch (res.xmit_kind) {
 	case FL_XMIT_XFRM:

@@ -19,6 +19,7 @@
 #include <net/netfilter/nf_tables.h>
 #include <net/xfrm.h>
 
+#include "nf_flow_table/kernel/fault.h"
 #include "nf_flow_table/kernel/nft_glue.h"
 
 /* What routing and forward-path discovery found for one direction. */
@@ -266,7 +267,9 @@ static int flowlane_routes(const struct nft_pktinfo *pkt, const struct nf_conn *
 	flowlane_reverse_flowi(pkt, ct, dir, this_dst, &fl);
 	if (!dst_hold_safe(this_dst))
 		return -ENOENT;
-	nf_route(nft_net(pkt), &other_dst, &fl, false, nft_pf(pkt));
+	/* An injected lookup failure looks like no route: the flow stays classic. */
+	if (!flowlane_fault(FLOWLANE_FAULT_ROUTE))
+		nf_route(nft_net(pkt), &other_dst, &fl, false, nft_pf(pkt));
 	if (!other_dst) {
 		dst_release(this_dst);
 		return -ENOENT;

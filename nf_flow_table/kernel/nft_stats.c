@@ -5,6 +5,8 @@
  * resizing — so that a test can prove packets took flowlane's fastpath.
  * /sys/kernel/debug/flowlane/totals: the same summed over every flowtable the
  * module has served, including deleted ones (and namespaces gone since).
+ * /sys/kernel/debug/flowlane/memory: blocks and bytes held through fl_alloc();
+ * fault/: fault injection (fault.h).
  */
 #include <linux/debugfs.h>
 #include <linux/proc_fs.h>
@@ -12,6 +14,8 @@
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_tables.h>
 
+#include "nf_flow_table/kernel/fault.h"
+#include "nf_flow_table/kernel/flowlane_kernel.h"
 #include "nf_flow_table/kernel/nft_glue.h"
 
 static const char *flowlane_family_name(u8 family)
@@ -97,6 +101,15 @@ static int flowlane_totals_show(struct seq_file *seq, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(flowlane_totals);
 
+/* What the module holds through fl_alloc(): zero once every flowtable is gone. */
+static int flowlane_memory_show(struct seq_file *seq, void *v)
+{
+	seq_printf(seq, "blocks: %lld\nbytes: %lld\n", flowlane_live_blocks(),
+		   flowlane_live_bytes());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(flowlane_memory);
+
 static int flowlane_stats_show(struct seq_file *seq, void *v)
 {
 	struct net *net = seq_file_single_net(seq);
@@ -131,6 +144,8 @@ int flowlane_stats_init(void)
 {
 	flowlane_debugfs = debugfs_create_dir("flowlane", NULL);
 	debugfs_create_file("totals", 0444, flowlane_debugfs, NULL, &flowlane_totals_fops);
+	debugfs_create_file("memory", 0444, flowlane_debugfs, NULL, &flowlane_memory_fops);
+	flowlane_fault_debugfs_init(flowlane_debugfs);
 	return register_pernet_subsys(&flowlane_stats_net_ops);
 }
 
