@@ -17,6 +17,7 @@
 /* One nft flowtable served by flowlane. */
 struct flowlane_ft {
 	struct fl_flowtable *core;
+	struct fl_offload *off; /* `flags offload`: the core's hardware engine (nft_hw.c) */
 	struct nf_flowtable *nf;
 	struct list_head list; /* flowlane_tables, under flowlane_tables_lock */
 	u8 family;             /* NFPROTO_INET, NFPROTO_IPV4 or NFPROTO_IPV6 */
@@ -48,6 +49,18 @@ unsigned int flowlane_hook(void *priv, struct sk_buff *skb, const struct nf_hook
 /* nft_offload.c: the `flow add @f` action; true when the flow was added. */
 bool flowlane_offload(struct flowlane_ft *fft, struct nft_flowtable *nft,
 		      const struct nft_pktinfo *pkt);
+
+/* The next hop's MAC toward @daddr over @dst: 0 for a valid neighbour entry, -ENOENT. */
+int flowlane_neigh_ha(struct dst_entry *dst, const void *daddr, u8 *ha);
+
+/*
+ * nft_hw.c: hardware offload through the flowtable's flow_block. init before
+ * the table is used (the engine attaches to fft->core), free after the table
+ * is destroyed. setup binds or unbinds one device; never takes rtnl.
+ */
+int flowlane_hw_init(struct flowlane_ft *fft);
+void flowlane_hw_free(struct flowlane_ft *fft);
+int flowlane_hw_setup(struct flowlane_ft *fft, struct net_device *dev, enum flow_block_command cmd);
 
 /* nft_types.c: registration, the table registry, device events. */
 int flowlane_nft_init(void);

@@ -92,7 +92,7 @@ static bool flowlane_ft_has_dev(const struct nft_flowtable *ft, const struct net
 }
 
 /* The next hop's MAC for @dst toward @daddr, when the neighbour is resolved. */
-static int flowlane_neigh_ha(struct dst_entry *dst, const void *daddr, u8 *ha)
+int flowlane_neigh_ha(struct dst_entry *dst, const void *daddr, u8 *ha)
 {
 	struct neighbour *n = dst_neigh_lookup(dst, daddr);
 	u8 nud;

@@ -14,6 +14,7 @@
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_tables.h>
 
+#include "flowlane/offload.h"
 #include "nf_flow_table/kernel/fault.h"
 #include "nf_flow_table/kernel/flowlane_kernel.h"
 #include "nf_flow_table/kernel/nft_glue.h"
@@ -28,6 +29,26 @@ static const char *flowlane_family_name(u8 family)
 	default:
 		return "inet";
 	}
+}
+
+/*
+ * `flags offload`: what the hardware holds and why flows stayed in software,
+ * one counter per reason (an attempt counts once in add_failed and once
+ * under its reason).
+ */
+static void flowlane_stats_offload(struct seq_file *seq, const struct fl_offload *off)
+{
+	struct fl_offload_stats o;
+
+	fl_offload_stats(off, &o);
+	seq_printf(seq, "  offload offloaded %llu adds %llu add_failed %llu dels %llu stats_polls %llu "
+		   "refreshed %llu rollbacks %llu queued %llu\n",
+		   o.offloaded, o.adds, o.add_failed, o.dels, o.stats_polls, o.refreshed,
+		   o.rollbacks, o.queued);
+	seq_printf(seq, "  offload_software refused %llu full %llu no_device %llu no_neigh %llu "
+		   "unsupported %llu too_big %llu no_memory %llu\n",
+		   o.refused, o.full, o.no_device, o.no_neigh, o.unsupported, o.too_big,
+		   o.no_memory);
 }
 
 static void flowlane_stats_table(struct seq_file *seq, struct flowlane_ft *fft)
@@ -48,6 +69,8 @@ static void flowlane_stats_table(struct seq_file *seq, struct flowlane_ft *fft)
 	for (r = 1; r < FL_SLOW_REASON_COUNT; r++)
 		seq_printf(seq, " %s %llu", fl_slow_reason_name(r), st.slow[r]);
 	seq_puts(seq, "\n");
+	if (fft->off)
+		flowlane_stats_offload(seq, fft->off);
 }
 
 /* Statistics of flowtables already freed, added in by flowlane_stats_retire(). */

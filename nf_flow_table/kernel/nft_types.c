@@ -46,22 +46,33 @@ static int flowlane_ft_init(struct nf_flowtable *nf)
 
 	if (nf->flags & NF_FLOWTABLE_COUNTER)
 		cfg.flags |= FL_FLOWTABLE_COUNTER;
+	if (nf_flowtable_hw_offload(nf))
+		cfg.flags |= FL_FLOWTABLE_HW_OFFLOAD;
 	fft = kzalloc(sizeof(*fft), GFP_KERNEL);
 	if (!fft)
 		return -ENOMEM;
 	err = fl_flowtable_create(&cfg, &fft->core);
-	if (err) {
-		kfree(fft);
-		return err;
-	}
+	if (err)
+		goto free_fft;
 	fft->nf = nf;
 	fft->family = nf->type->family;
+	if (nf_flowtable_hw_offload(nf)) {
+		err = flowlane_hw_init(fft);
+		if (err)
+			goto destroy_core;
+	}
 	flowlane_sync_timeouts(fft, read_pnet(&nf->net));
 	*flowlane_ft_slot(nf) = fft;
 	mutex_lock(&flowlane_tables_lock);
 	list_add(&fft->list, &flowlane_tables);
 	mutex_unlock(&flowlane_tables_lock);
 	return 0;
+
+destroy_core:
+	fl_flowtable_destroy(fft->core);
+free_fft:
+	kfree(fft);
+	return err;
 }
 
 /* nf_tables calls this after unhooking the devices and a grace period. */
@@ -73,22 +84,24 @@ static void flowlane_ft_free(struct nf_flowtable *nf)
 	list_del(&fft->list);
 	mutex_unlock(&flowlane_tables_lock);
 	flowlane_stats_retire(fft);
+	/* The table takes every flow out of hardware before the engine goes. */
 	fl_flowtable_destroy(fft->core);
+	if (fft->off)
+		flowlane_hw_free(fft);
 	kfree(fft);
 }
 
 /*
- * Binding devices: nothing to do in software. Hardware offload (`flags
- * offload`) needs drivers that accept flowlane's rules; none is bound here, so
- * such a flowtable is refused like the stock one refuses devices without
- * TC_SETUP_FT support.
+ * Binding devices: nothing to do in software. With `flags offload` every
+ * device's driver joins the flowtable's block (nft_hw.c); a device no driver
+ * offloads for is refused, as the stock flowtable refuses it.
  */
 static int flowlane_ft_setup(struct nf_flowtable *nf, struct net_device *dev,
 			     enum flow_block_command cmd)
 {
 	if (!nf_flowtable_hw_offload(nf))
 		return 0;
-	return cmd == FLOW_BLOCK_UNBIND ? 0 : -EOPNOTSUPP;
+	return flowlane_hw_setup(flowlane_ft_of(nf), dev, cmd);
 }
 
 #define FLOWLANE_TYPE(fam)                      \
