@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make vm-offload`: flowtable hardware offload on ftnic ports.
+#
+#   cl --[ftnic cl0|rt0]-- rt --[ftnic rt1|sv0]-- sv     (+ VLAN 10 / 20 on top)
+#
+# 1. Four runs of the same traffic: stock nf_flow_table in software, stock
+#    with `flags offload`, flowlane in software, flowlane with `flags offload`.
+#    32 cases: IPv4/IPv6 x TCP/UDP x no NAT/SNAT/DNAT/both x untagged/VLAN, a
+#    few messages each way. Phase 1 sets the flows up; once conntrack shows
+#    every flow offloaded, phase 2 must bypass the forward chain (counter),
+#    in hardware runs also the software fastpath (flowlane's hits) while
+#    ftnic's hits count the frames. Compared: ftnic's canonical rule dumps of
+#    the two offload runs, and the frames the far ends receive in all four.
+# 2. Lifecycle and faults (flowlane, `flags offload`): see lifecycle().
+# dmesg stays clean (the runner checks it afterwards).
+set -u
+. kunit/guest/flowlane-env.sh
+. kunit/guest/install-lib.sh
+
+export IP_LIB_DIR=$PWD/build/ip
+T="python3 $PWD/kunit/guest/offload_traffic.py"
+W=/tmp/offload
+FT=/sys/kernel/debug/ftnic
+ko_ftnic=${FTNIC_KO:-$PWD/ftnic.ko}
+mkdir -p $W
+dmesg -C
+
+# ------------------------------------------------------------------ topology
+
+rt() { ip netns exec rt "$@"; }
+
+# Ports with fixed MACs, so that frames can be compared between runs.
+topology()
+{
+	ip netns add cl; ip netns add rt; ip netns add sv
+	ip -n rt link add rt0 address 02:00:00:00:00:10 type ftnic peer name cl0 netns cl address 02:00:00:00:00:01
+	ip -n rt link add rt1 address 02:00:00:00:00:20 type ftnic peer name sv0 netns sv address 02:00:00:00:00:02
+	ip -n cl link add link cl0 name cl0.10 type vlan id 10
+	ip -n rt link add link rt0 name rt0.10 type vlan id 10
+	ip -n rt link add link rt1 name rt1.20 type vlan id 20
+	ip -n sv link add link sv0 name sv0.20 type vlan id 20
+	local ns dev
+	for ns in cl rt sv; do
+		ip -n $ns link set lo up
+		ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	for dev in cl:cl0 cl:cl0.10 rt:rt0 rt:rt0.10 rt:rt1 rt:rt1.20 sv:sv0 sv:sv0.20; do
+		ip -n ${dev%%:*} link set ${dev#*:} up
+	done
+	addr cl cl0 1 2; addr rt rt0 1 1; addr rt rt1 2 1; addr sv sv0 2 2
+	addr cl cl0.10 11 2; addr rt rt0.10 11 1; addr rt rt1.20 12 1; addr sv sv0.20 12 2
+	for s in 2 12; do
+		ip -n cl route add 10.$s.0.0/24 via 10.$((s - 1)).0.1
+		ip -n cl route add fd$s::/64 via fd$((s - 1))::1
+		ip -n sv route add 10.$((s - 1)).0.0/24 via 10.$s.0.1
+		ip -n sv route add fd$((s - 1))::/64 via fd$s::1
+	done
+	rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.netfilter.nf_conntrack_acct=1
+	ip netns exec cl ping -c1 -W5 10.2.0.2 >/dev/null && ip netns exec cl ping -c1 -W5 fd12::2 >/dev/null
+}
+
+addr() { ip -n $1 addr add 10.$3.0.$4/24 dev $2; ip -n $1 addr add fd$3::$4/64 dev $2 nodad; }
+
+# name family proto src sport dst dport listen_port, one line per case.
+write_cases()
+{
+	local idx=0 vl fam proto nat c s src dst srv rtr dport lport
+	: > $W/cases
+	for vl in 0 1; do for fam in 4 6; do for proto in tcp udp; do for nat in none snat dnat both; do
+		c=$((vl ? 11 : 1)); s=$((vl ? 12 : 2))
+		if [ $fam = 4 ]; then src=10.$c.0.2 srv=10.$s.0.2 rtr=10.$c.0.1
+		else src=fd$c::2 srv=fd$s::2 rtr=fd$c::1; fi
+		lport=$((30000 + idx)) dport=$((30000 + idx)) dst=$srv
+		case $nat in dnat|both) dport=$((40000 + idx)) dst=$rtr ;; esac
+		echo "v$fam-$proto-$nat-vlan$vl $fam $proto $src $((20000 + idx)) $dst $dport $lport" >> $W/cases
+		idx=$((idx + 1))
+	done; done; done; done
+	ncases=$idx
+}
+
+# The router's ruleset; $1: "offload" for `flags offload`.
+ruleset()
+{
+	local flags="" name fam proto src sport dst dport lport s
+	[ "$1" = offload ] && flags="flags offload;"
+	{
+		echo "table inet filter {"
+		echo "  counter fwdcount { }"
+		echo "  flowtable f { hook ingress priority 0; devices = { \"rt0\", \"rt1\" }; $flags counter; }"
+		echo "  chain forward { type filter hook forward priority 0; policy accept;"
+		echo "    meta l4proto { tcp, udp } counter name fwdcount"
+		echo "    ct state established meta l4proto { tcp, udp } flow add @f"
+		echo "  }"
+		echo "}"
+		echo "table inet nat {"
+		echo "  chain pre { type nat hook prerouting priority dstnat; policy accept;"
+		while read -r name fam proto src sport dst dport lport; do
+			case $name in *-dnat-*|*-both-*) ;; *) continue ;; esac
+			s=2; case $name in *vlan1) s=12 ;; esac
+			if [ $fam = 4 ]; then echo "    meta nfproto ipv4 $proto dport $dport dnat ip to 10.$s.0.2:$lport"
+			else echo "    meta nfproto ipv6 $proto dport $dport dnat ip6 to [fd$s::2]:$lport"; fi
+		done < $W/cases
+		echo "  }"
+		echo "  chain post { type nat hook postrouting priority srcnat; policy accept;"
+		while read -r name fam proto src sport dst dport lport; do
+			case $name in *-snat-*|*-both-*) echo "    $proto sport $sport masquerade" ;; esac
+		done < $W/cases
+		echo "  }"
+		echo "}"
+	} > $W/ruleset
+	rt nft -f $W/ruleset
+}
+
+# ------------------------------------------------------------------ counters
+
+fwd_packets() { rt nft list counter inet filter fwdcount | awk '/packets/ {print $2; exit}'; }
+ftnic_total() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' $FT/totals; }
+fastpath_hits() { if loaded flowlane; then flowlane_table_hits rt; else echo 0; fi; }
+ct_count() { rt conntrack -L 2>/dev/null | grep -c -- "$1"; }
+
+# ------------------------------------------------------------------ one run
+
+# run NAME MODE(sw|offload): traffic through the router; results in $W/NAME.*
+run()
+{
+	local name=$1 mode=$2 d=$W/$1 mark want fwd0 fwd1 hit0 hit1 fp0 fp1 miss0 miss1
+	mkdir -p $d; rm -f $d/*
+	echo "--- $name ($(date +%T))"
+	topology || { fail "$name: topology"; return; }
+	ruleset $mode || { fail "$name: ruleset"; teardown cl rt sv; return; }
+	for side in cl:cl0 sv:sv0; do
+		ip netns exec ${side%%:*} $T capture ${side#*:} $d/frames.${side%%:*} &
+		eventually 10 test -e $d/frames.${side%%:*}.ready
+	done
+	ip netns exec sv $T serve $W/cases > $d/serve.log 2>&1 &
+	sleep 0.5
+	ip netns exec cl $T client $W/cases $d > $d/client.log 2>&1 &
+	eventually 60 test -e $d/phase1 || fail "$name: phase 1 did not finish"
+	echo "$name: phase 1 done ($(date +%T))"
+	if [ $mode = offload ]; then mark='\[HW_OFFLOAD\]'; else mark='\[OFFLOAD\]'; fi
+	eventually 30 [ "$(ct_count "$mark")" -ge $ncases ]
+	check "$name: conntrack shows all $ncases flows $mark (has $(ct_count "$mark"))" \
+		"[ $(ct_count "$mark") -ge $ncases ]"
+	[ $mode = offload ] && cat $FT/rules > $d/rules
+	fwd0=$(fwd_packets) hit0=$(ftnic_total hits) fp0=$(fastpath_hits) miss0=$(ftnic_total misses)
+	touch $d/go
+	eventually 60 test -e $d/phase2 || fail "$name: phase 2 did not finish"
+	fwd1=$(fwd_packets) hit1=$(ftnic_total hits) fp1=$(fastpath_hits) miss1=$(ftnic_total misses)
+	want=$((ncases * 6))
+	echo "$name: phase 2: forward chain $((fwd1 - fwd0)) packets, software fastpath $((fp1 - fp0)), ftnic hits $((hit1 - hit0)) misses $((miss1 - miss0)) ($want data frames sent)"
+	echo "$name phase2 forward $((fwd1 - fwd0)) fastpath $((fp1 - fp0)) ftnic_hits $((hit1 - hit0)) ftnic_misses $((miss1 - miss0)) sent $want" >> $W/summary
+	# Stock lets one packet per flow through the forward chain after the
+	# flow is set up (Documentation/offload.rst); flowlane none.
+	if loaded flowlane; then
+		check "$name: phase 2 bypasses the forward chain" "[ $((fwd1 - fwd0)) -eq 0 ]"
+	else
+		echo "$name: stock: $((fwd1 - fwd0)) packets in the forward chain during phase 2 (not asserted)"
+	fi
+	if [ $mode = offload ]; then
+		check "$name: phase 2 in hardware: ftnic hits >= $want" "[ $((hit1 - hit0)) -ge $want ]"
+		check "$name: phase 2 bypasses the software fastpath" "[ $((fp1 - fp0)) -eq 0 ]"
+		counted_in_ct "$name"
+	else
+		check "$name: phase 2 not in hardware (ftnic hits 0)" "[ $((hit1 - hit0)) -eq 0 ]"
+		loaded flowlane && check "$name: phase 2 on flowlane's software fastpath (hits >= $want)" \
+			"[ $((fp1 - fp0)) -ge $want ]"
+	fi
+	touch $d/close
+	wait_client $d
+	check "$name: every case exchanged all its messages" \
+		"[ \$(grep -c ' ok\$' $d/client.result 2>/dev/null || echo 0) -eq $ncases ]"
+	grep -v ' ok$' $d/client.result 2>/dev/null | head -5
+	sleep 1
+	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+	sort $d/frames.cl > $d/sorted.cl; sort $d/frames.sv > $d/sorted.sv
+	echo "$name: frames received: client side $(wc -l < $d/sorted.cl), server side $(wc -l < $d/sorted.sv)"
+	rt nft flush ruleset
+	teardown cl rt sv
+	eventually 10 [ "$(ftnic_total rules)" = 0 ] || true
+	check "$name: no ftnic rule left after the namespaces went (has $(ftnic_total rules))" \
+		"[ $(ftnic_total rules) -eq 0 ]"
+}
+
+wait_client() { eventually 30 test -e $1/client.result; }
+
+# With the counter flag, hardware packets reach conntrack's accounting.
+counted_in_ct()
+{
+	local line
+	eventually 20 ct_acct_ok || true
+	line=$(rt conntrack -L -p udp --sport 20004 2>/dev/null | head -1)
+	check "$1: hardware packets counted in conntrack (udp case: $line)" ct_acct_ok
+}
+
+# The v4 UDP DNAT-less case on port 30004: 5 messages each way, all counted.
+ct_acct_ok()
+{
+	rt conntrack -L -p udp 2>/dev/null | awk '/sport=20004/ { for (i = 1; i <= NF; i++) if ($i ~ /^packets=/) { split($i, a, "="); s += a[2] } } END { exit !(s >= 10) }'
+}
+
+# ------------------------------------------------------------------ comparison
+
+compare_runs()
+{
+	local r n diffs
+	echo "=== comparison"
+	for r in stock-offload flowlane-sw flowlane-offload; do
+		for side in cl sv; do
+			n=$(wc -l < $W/$r/sorted.$side)
+			diffs=$(diff $W/stock-sw/sorted.$side $W/$r/sorted.$side | grep -c '^[<>]')
+			echo "frames $side: stock-sw vs $r: $n frames, $diffs differing lines"
+			echo "frames $side stock-sw/$r compared $n differences $diffs" >> $W/summary
+			check "frames received at $side identical: stock-sw vs $r" "[ $diffs -eq 0 ] && [ $n -gt 0 ]"
+			[ $diffs -eq 0 ] || diff $W/stock-sw/sorted.$side $W/$r/sorted.$side | head -6
+		done
+	done
+	n=$(wc -l < $W/stock-offload/rules)
+	diffs=$(diff $W/stock-offload/rules $W/flowlane-offload/rules | grep -c '^[<>]')
+	echo "rules: stock-offload vs flowlane-offload: $n vs $(wc -l < $W/flowlane-offload/rules) rules, $diffs differing lines"
+	echo "rules stock/flowlane compared $n differences $diffs" >> $W/summary
+	check "ftnic rule dumps identical: stock vs flowlane ($n rules)" "[ $diffs -eq 0 ] && [ $n -eq $((ncases * 2)) ]"
+	[ $diffs -eq 0 ] || diff $W/stock-offload/rules $W/flowlane-offload/rules | head -8
+	head -4 $W/flowlane-offload/rules | cut -c1-400
+}
+
+# ------------------------------------------------------------------ lifecycle
+
+# Two flows (IPv4 TCP and UDP, no NAT) set up with the current knobs; leaves
+# the client waiting in phase 1 (lc_close ends it).
+lc_start()
+{
+	local d=$W/$1
+	mkdir -p $d; rm -f $d/*
+	grep -E '^v4-(tcp|udp)-none-vlan0 ' $W/cases > $W/lc.cases
+	topology && ruleset offload || { fail "$1: setup"; return 1; }
+	[ -z "${LC_TIMEOUT:-}" ] || rt sysctl -qw net.netfilter.nf_flowtable_udp_timeout=$LC_TIMEOUT \
+		net.netfilter.nf_flowtable_tcp_timeout=$LC_TIMEOUT
+	ip netns exec sv $T serve $W/lc.cases > $d/serve.log 2>&1 &
+	sleep 0.5
+	ip netns exec cl $T client $W/lc.cases $d > $d/client.log 2>&1 &
+	eventually 60 test -e $d/phase1 || fail "$1: phase 1 did not finish"
+}
+
+lc_close()
+{
+	local d=$W/$1
+	touch $d/go; eventually 60 test -e $d/phase2; touch $d/close
+	wait_client $d
+	check "$1: both flows exchanged all their messages (hardware or software)" \
+		"[ \$(grep -c ' ok\$' $d/client.result 2>/dev/null || echo 0) -eq 2 ]"
+}
+
+lc_end() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rt nft flush ruleset 2>/dev/null; teardown cl rt sv; }
+
+proc_value() { rt awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' /proc/net/flowlane; }
+
+lifecycle()
+{
+	local stale0 n
+	echo "=== lifecycle and faults (flowlane, flags offload)"
+	# nft flush ruleset with rules installed: every DESTROY before the unbind.
+	lc_start flush
+	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
+	check "flush: both flows in hardware (rules $(ftnic_total rules))" "[ $(ftnic_total rules) -eq 4 ]"
+	stale0=$(ftnic_total stale_at_unbind)
+	lc_close flush
+	rt nft flush ruleset
+	check "flush: no rule left installed (has $(ftnic_total rules))" "[ $(ftnic_total rules) -eq 0 ]"
+	check "flush: no stale rule at unbind (DESTROYs came first)" "[ $(ftnic_total stale_at_unbind) -eq $stale0 ]"
+	lc_end
+
+	# A driver refusing every add: software flows, the reason counted.
+	echo 1 > $FT/refuse_all
+	lc_start refused
+	eventually 30 [ "$(ct_count '\[OFFLOAD\]')" -ge 2 ]
+	check "refused: both flows on the software fastpath ([OFFLOAD], no rule)" \
+		"[ $(ct_count '\[OFFLOAD\]') -ge 2 ] && [ $(ftnic_total rules) -eq 0 ]"
+	check "refused: reason counted in /proc/net/flowlane (refused $(proc_value refused))" \
+		"[ $(proc_value refused) -ge 2 ]"
+	lc_close refused
+	check "refused: software fastpath carried them (hits $(flowlane_table_hits rt))" \
+		"[ $(flowlane_table_hits rt) -gt 0 ]"
+	rt sed 's/^/    /' /proc/net/flowlane
+	lc_end
+	echo 0 > $FT/refuse_all
+
+	# A table with room for one flow (two rules): one in hardware, one full.
+	echo 2 > $FT/capacity
+	lc_start full
+	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 1 ] && eventually 10 [ "$(proc_value full)" -ge 1 ]
+	check "full: one flow in hardware, the other software (HW_OFFLOAD $(ct_count '\[HW_OFFLOAD\]'), [OFFLOAD] $(ct_count '\[OFFLOAD\]'))" \
+		"[ $(ct_count '\[HW_OFFLOAD\]') -eq 1 ] && [ $(ct_count '\[OFFLOAD\]') -eq 1 ]"
+	check "full: capacity reason counted (full $(proc_value full)), rules $(ftnic_total rules)" \
+		"[ $(proc_value full) -ge 1 ] && [ $(ftnic_total rules) -eq 2 ]"
+	lc_close full
+	lc_end
+	echo 0 > $FT/capacity
+
+	# Idle expiry: no traffic past the timeout, the flows and their rules go.
+	LC_TIMEOUT=5 lc_start idle
+	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
+	eventually 40 [ "$(ftnic_total rules)" -eq 0 ]
+	check "idle: flows expired and their rules destroyed (rules $(ftnic_total rules), dels $(proc_value dels))" \
+		"[ $(ftnic_total rules) -eq 0 ] && [ $(proc_value dels) -ge 2 ]"
+	touch $W/idle/go $W/idle/close; wait_client $W/idle
+	lc_end
+
+	# rmmod of the NIC's module with rules installed: ports go, unbinds follow.
+	lc_start rmmod
+	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
+	stale0=$(ftnic_total stale_at_unbind)
+	touch $W/rmmod/go $W/rmmod/close; wait_client $W/rmmod
+	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+	check "rmmod ftnic with rules installed succeeds" "rmmod ftnic"
+	check "rmmod: flowlane's tables hold no hardware flow (offloaded $(proc_value offloaded))" \
+		"[ $(proc_value offloaded) -eq 0 ]"
+	lc_end
+}
+
+# ------------------------------------------------------------------ main
+
+write_cases
+insmod $ko_ftnic || { echo "FAIL: insmod ftnic"; exit 1; }
+
+echo "=== stock nf_flow_table"
+modprobe nf_flow_table_inet && modprobe nft_flow_offload || fail "stock modules"
+run stock-sw sw
+run stock-offload offload
+modprobe -r nft_flow_offload nf_flow_table_inet nf_flow_table || fail "stock modules unload"
+
+echo "=== flowlane"
+flowlane_load >/dev/null || { echo "FAIL: flowlane_load"; exit 1; }
+run flowlane-sw sw
+run flowlane-offload offload
+compare_runs
+
+[ "${1:-}" = quick ] || lifecycle
+
+rmmod flowlane || fail "rmmod flowlane"
+! loaded ftnic || rmmod ftnic || fail "rmmod ftnic"
+echo "=== summary"
+cat $W/summary
+echo "offload: $fails failures"
+[ $fails -eq 0 ]
