@@ -296,6 +296,18 @@ lifecycle()
 	lc_end
 	echo 0 > $FT/capacity
 
+	# MediaTek's 6.1 statistics: lastused only, no packet counts. Traffic in
+	# hardware for twice the (5 s) timeout keeps the flows alive on that alone.
+	echo mtk > $FT/default_profile
+	LC_TIMEOUT=5 OFFLOAD_PHASE2_SECONDS=10 lc_start lastused
+	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
+	touch $W/lastused/go; eventually 60 test -e $W/lastused/phase2
+	check "lastused: flows alive in hardware past the timeout (HW_OFFLOAD $(ct_count '\[HW_OFFLOAD\]'), dels $(proc_value dels), refreshed $(proc_value refreshed))" \
+		"[ $(ct_count '\[HW_OFFLOAD\]') -eq 2 ] && [ $(proc_value dels) -eq 0 ] && [ $(proc_value refreshed) -ge 1 ]"
+	touch $W/lastused/close; wait_client $W/lastused
+	lc_end
+	echo exec > $FT/default_profile
+
 	# Idle expiry: no traffic past the timeout, the flows and their rules go.
 	LC_TIMEOUT=5 lc_start idle
 	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]

@@ -8,6 +8,7 @@
                            touch DIR/phase2; wait for DIR/close; close
   capture IFACE OUT        one canonical line per frame seen on IFACE, until killed
 
+OFFLOAD_PHASE2_SECONDS=S makes phase 2 last S seconds (an exchange every 0.5 s).
 CASES is a file of lines "name family proto src sport dst dport listen_port".
 Canonical frame lines keep what a router changes (MACs, VLAN tags, addresses,
 TTL / hop limit, ports, TCP flags, payload, checksum validity) and leave out
@@ -120,13 +121,26 @@ def exchange(c, s, i):
     return got == want
 
 
-def run_phase(cases, socks, ok, first, count, label):
+def exchanges(c, s, first, count, seconds):
+    # With seconds: keep going, one exchange every half second, that long.
+    end = time.time() + seconds
+    i = first
+    while i < first + count or time.time() < end:
+        if not exchange(c, s, i):
+            return False
+        i += 1
+        if seconds:
+            time.sleep(0.5)
+    return True
+
+
+def run_phase(cases, socks, ok, first, count, label, seconds=0):
     def one(c):
         name = c['name']
         try:
             if name not in socks:
                 socks[name] = connect(c)
-            ok[name] = all(exchange(c, socks[name], i) for i in range(first, first + count))
+            ok[name] = exchanges(c, socks[name], first, count, seconds)
         except OSError as e:
             print('%s: %s: %s' % (name, label, e), flush=True)
             ok[name] = False
@@ -143,7 +157,8 @@ def client(cases, d):
     run_phase(cases, socks, ok, 0, PHASE1, 'phase 1')
     touch(os.path.join(d, 'phase1'))
     wait_file(os.path.join(d, 'go'))
-    run_phase(cases, socks, ok, PHASE1, PHASE2, 'phase 2')
+    run_phase(cases, socks, ok, PHASE1, PHASE2, 'phase 2',
+              float(os.environ.get('OFFLOAD_PHASE2_SECONDS', '0')))
     touch(os.path.join(d, 'phase2'))
     wait_file(os.path.join(d, 'close'))
     for s in socks.values():
