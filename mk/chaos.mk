@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+# Reliability under chaos (guests booted with slub_debug=FZPU):
+#   make check-chaos       churn + faults + concurrent TCP/UDP flows (kunit/guest/chaos.sh);
+#                          CHAOS_MINUTES= for a long run (default: 150 s, part of make check)
+#                          CHAOS_TCP= CHAOS_UDP= flows, CHAOS_SEED= to replay a run
+CHAOS_MINUTES ?=
+CHAOS_SECS = $(if $(CHAOS_MINUTES),$(shell echo $$(( $(CHAOS_MINUTES) * 60 ))),150)
+CHAOS_TCP ?= $(if $(CHAOS_MINUTES),1000,300)
+CHAOS_UDP ?= $(if $(CHAOS_MINUTES),1000,300)
+CHAOS_SEED ?= $(shell echo $$RANDOM)
+SLUB_DEBUG_APPEND := --append slub_debug=FZPU
+
+.PHONY: check-chaos vm-chaos
+check-chaos vm-chaos: module
+	@start=$$(date +%s); \
+	testing/vm/run-guest --timeout $$(( $(CHAOS_SECS) + 900 )) --mem 3072 $(SLUB_DEBUG_APPEND) \
+		kunit/guest/chaos.sh $(CHAOS_SECS) $(CHAOS_TCP) $(CHAOS_UDP) $(CHAOS_SEED); \
+	status=$$?; echo "check-chaos: $$(( $$(date +%s) - start )) s"; exit $$status
+
+#   make check-hostile     hostile frames from a packet socket at the flowtable devices of a
+#                          router with offloaded flows (kunit/guest/hostile.sh), seeded from
+#                          the fastpath fuzzer's kept corpus; HOSTILE_FRAMES= per device
+HOSTILE_FRAMES ?= 3000
+HOSTILE_SEED ?= $(shell echo $$RANDOM)
+
+.PHONY: check-hostile vm-hostile
+check-hostile vm-hostile: module
+	@start=$$(date +%s); \
+	testing/vm/run-guest --timeout 900 $(SLUB_DEBUG_APPEND) \
+		kunit/guest/hostile.sh $(HOSTILE_FRAMES) $(HOSTILE_SEED); \
+	status=$$?; echo "check-hostile: $$(( $$(date +%s) - start )) s"; exit $$status
