@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Reliability under chaos (guests booted with slub_debug=FZPU):
 #   make check-chaos       churn + faults + concurrent TCP/UDP flows (kunit/guest/chaos.sh);
-#                          CHAOS_MINUTES= for a long run (default: 150 s, part of make check)
+#                          CHAOS_MINUTES= for a long run (default: 90 s, part of make check)
 #                          CHAOS_TCP= CHAOS_UDP= flows, CHAOS_SEED= to replay a run
 CHAOS_MINUTES ?=
-CHAOS_SECS = $(if $(CHAOS_MINUTES),$(shell echo $$(( $(CHAOS_MINUTES) * 60 ))),150)
-CHAOS_TCP ?= $(if $(CHAOS_MINUTES),1000,300)
-CHAOS_UDP ?= $(if $(CHAOS_MINUTES),1000,300)
+CHAOS_SECS = $(if $(CHAOS_MINUTES),$(shell echo $$(( $(CHAOS_MINUTES) * 60 ))),90)
+CHAOS_TCP ?= $(if $(CHAOS_MINUTES),1000,200)
+CHAOS_UDP ?= $(if $(CHAOS_MINUTES),1000,200)
 CHAOS_SEED ?= $(shell echo $$RANDOM)
 SLUB_DEBUG_APPEND := --append slub_debug=FZPU
 
@@ -29,3 +29,10 @@ check-hostile vm-hostile: module
 	testing/vm/run-guest --timeout 900 $(SLUB_DEBUG_APPEND) \
 		kunit/guest/hostile.sh $(HOSTILE_FRAMES) $(HOSTILE_SEED); \
 	status=$$?; echo "check-hostile: $$(( $$(date +%s) - start )) s"; exit $$status
+
+#   make kunit-x86-sanitized   the KUnit suites on x86_64 under KASAN, PROVE_LOCKING and
+#                              DEBUG_ATOMIC_SLEEP (kunit/sanitize.kunitconfig); fails on any
+#                              sanitizer report in the kernel log
+.PHONY: kunit-x86-sanitized
+kunit-x86-sanitized: $(BUILD)/.deps-kernel
+	KUNIT_SANITIZE=1 scripts/kunit-run x86_64
