@@ -41,6 +41,13 @@ inline void replace(u8 *field, const u8 *from, const u8 *to, size_t n, bool part
 	wire::write_raw16(field, partial ? folded : static_cast<u16>(~folded));
 }
 
+// Fill in the checksum at @field over @n bytes at @p (the field itself zeroed first).
+inline void fill(u8 *field, const u8 *p, size_t n)
+{
+	wire::write_raw16(field, 0);
+	wire::write_raw16(field, static_cast<u16>(~fold(add_words(0, p, n))));
+}
+
 inline void replace16(u8 *field, fl_be16 from, fl_be16 to, bool partial)
 {
 	replace(field, reinterpret_cast<const u8 *>(&from), reinterpret_cast<const u8 *>(&to), 2,

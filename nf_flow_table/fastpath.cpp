@@ -24,6 +24,12 @@ struct Parsed {
 	u8 tcp_flags;   // TCP only
 	u16 ethertype;  // of the IP packet
 	u32 l2len;      // bytes of L2 headers present before l3off (entry L2: Ethernet + encap)
+	// An IP tunnel the packet arrived in (tun_l3 0: none): the outer header
+	// at tun_off, tun_len bytes, its packet ending at tun_end.
+	u8 tun_l3;
+	u32 tun_off;
+	u32 tun_len;
+	u32 tun_end;
 };
 
 // A slowpath verdict, or continue (FL_SLOW_NONE).
@@ -246,20 +252,118 @@ Check parse_ipv6(const struct fl_packet &pkt, Parsed &p)
 	return parse_l4(pkt, p, nh);
 }
 
+// ---------------------------------------------------------------- tunnels
+
+// The inner protocol of an outer header's payload, or 0 when not a tunnel we take.
+u16 tunnel_inner_type(u8 ipver, u8 proto)
+{
+	if (proto == FL_IPPROTO_IPIP)
+		return FL_ETH_P_IPV4;
+	// IPv6 inside IPv4 (6in4, sit) is not one of upstream's: left to the stack.
+	if (proto == FL_IPPROTO_IPV6 && ipver == 6)
+		return FL_ETH_P_IPV6;
+	return 0;
+}
+
+// Validate an outer IPv4 header before anything else of it is read: the
+// header length first (an ihl below 5 would put the "inner" packet inside the
+// outer header), then the total length against the frame.
+Check parse_outer_ipv4(const struct fl_packet &pkt, Parsed &p, u16 &inner)
+{
+	Check c = need_bytes(pkt, p.l3off, ipv4::kMinLen);
+	if (c.reason)
+		return c;
+	const u8 *ip = pkt.data + p.l3off;
+	u32 ihl = (ip[ipv4::kVerIhl] & 0x0f) * 4u;
+	if (ip[ipv4::kVerIhl] >> 4 != 4 || ihl < ipv4::kMinLen)
+		return slow(FL_SLOW_MALFORMED);
+	u32 tot = read_be16(ip + ipv4::kTotLen);
+	if (tot < ihl || p.l3off + tot > pkt.len)
+		return slow(FL_SLOW_MALFORMED);
+	inner = tunnel_inner_type(4, ip[ipv4::kProto]);
+	if (!inner)
+		return kGo; // an ordinary IPv4 packet: parse_ipv4() judges it
+	if (ihl != ipv4::kMinLen || (read_be16(ip + ipv4::kFragOff) & ipv4::kFragMask) ||
+	    ip[ipv4::kTtl] <= 1)
+		return slow(FL_SLOW_TUNNEL);
+	p.tun_len = ihl;
+	p.tun_end = p.l3off + tot;
+	return kGo;
+}
+
+Check parse_outer_ipv6(const struct fl_packet &pkt, Parsed &p, u16 &inner)
+{
+	Check c = need_bytes(pkt, p.l3off, ipv6::kLen);
+	if (c.reason)
+		return c;
+	const u8 *ip = pkt.data + p.l3off;
+	if (ip[0] >> 4 != 6)
+		return slow(FL_SLOW_MALFORMED);
+	u32 plen = read_be16(ip + ipv6::kPayloadLen);
+	if (plen == 0 || p.l3off + ipv6::kLen + plen > pkt.len)
+		return slow(FL_SLOW_MALFORMED);
+	inner = tunnel_inner_type(6, ip[ipv6::kNextHdr]);
+	if (!inner)
+		return kGo;
+	if (ip[ipv6::kHopLimit] <= 1)
+		return slow(FL_SLOW_TUNNEL);
+	p.tun_len = ipv6::kLen;
+	p.tun_end = p.l3off + ipv6::kLen + plen;
+	return kGo;
+}
+
+// An IPIP or IP6IP6 (or IPv4-in-IPv6) packet: check the outer header, key
+// the tunnel, and move on to the inner packet. Anything else passes through.
+Check parse_tunnel(const struct fl_packet &pkt, Parsed &p)
+{
+	u16 inner = 0;
+	bool v4 = p.ethertype == FL_ETH_P_IPV4;
+	Check c = v4 ? parse_outer_ipv4(pkt, p, inner) : parse_outer_ipv6(pkt, p, inner);
+	if (c.reason || !inner)
+		return c;
+	const u8 *ip = pkt.data + p.l3off;
+	struct fl_addr src = {}, dst = {};
+	copy_bytes(src.b, ip + (v4 ? ipv4::kSrc : ipv6::kSrc), v4 ? 4 : 16);
+	copy_bytes(dst.b, ip + (v4 ? ipv4::kDst : ipv6::kDst), v4 ? 4 : 16);
+	c = push_encap(p, tunnel_fold(src, dst), p.ethertype);
+	if (c.reason)
+		return c;
+	p.tun_l3 = v4 ? FL_L3_IPV4 : FL_L3_IPV6;
+	p.tun_off = p.l3off;
+	p.l3off += p.tun_len;
+	p.ethertype = inner;
+	return kGo;
+}
+
+// The inner packet must end inside the outer one.
+Check check_inner_fits(const Parsed &p)
+{
+	if (p.tun_l3 && p.l3off + p.l3len > p.tun_end)
+		return slow(FL_SLOW_MALFORMED);
+	return kGo;
+}
+
 Check parse(const FlowTable &ft, const struct fl_packet &pkt, Parsed &p)
 {
 	fl_tuple_init(&p.key);
 	p.tcp_flags = 0;
+	p.tun_l3 = 0;
 	p.key.iifindex = pkt.iifindex;
 	if (pkt.entry > FL_ENTRY_L3 || !pkt.data)
 		return slow(FL_SLOW_MALFORMED);
 	Check c = parse_l2(pkt, p);
+	if (!c.reason)
+		c = parse_tunnel(pkt, p);
 	if (c.reason)
 		return c;
 	bool v4 = p.ethertype == FL_ETH_P_IPV4;
+	// The flow's family is the inner packet's.
 	if (ft.family() && ft.family() != (v4 ? FL_L3_IPV4 : FL_L3_IPV6))
 		return slow(FL_SLOW_NOT_IP); // another family's flowtable
-	return v4 ? parse_ipv4(pkt, p) : parse_ipv6(pkt, p);
+	c = v4 ? parse_ipv4(pkt, p) : parse_ipv6(pkt, p);
+	if (c.reason)
+		return c;
+	return check_inner_fits(p);
 }
 
 // ---------------------------------------------------------------- checks
@@ -275,12 +379,15 @@ bool exceeds_mtu(const struct fl_packet &pkt, const Parsed &p, u32 mtu)
 	return segment > mtu;
 }
 
+// The other direction's L2 encapsulations (its key's tunnel entry is not one).
+unsigned l2_encap_num(const Tuple &t) { return t.encap_num - (tuple_has_tunnel(t) ? 1 : 0); }
+
 // Bytes the egress L2 header needs: Ethernet plus the encapsulation the other
 // direction's packets arrive with.
 u32 l2_push_len(const Tuple &other)
 {
 	u32 n = eth::kLen;
-	for (unsigned i = 0; i < other.encap_num; i++)
+	for (unsigned i = 0; i < l2_encap_num(other); i++)
 		n += other.encap[i].proto == FL_ETH_P_PPP_SES ? pppoe::kLen : vlan::kLen;
 	return n;
 }
@@ -290,22 +397,101 @@ bool builds_l2(const struct fl_packet &pkt, const struct fl_xmit &x)
 	return (pkt.flags & FL_PKT_BUILD_L2) && x.kind == FL_XMIT_DIRECT;
 }
 
+// TCP control flags. Without FL_FLOWTABLE_TCP_CLOSING, FIN or RST ends the
+// flow and goes slow so that conntrack sees it. With it, they only mark the
+// flow closing and the packet stays fast; a SYN on a closing flow is a new
+// connection reusing the ports, which conntrack must see from its first packet.
+Check check_tcp_state(FlowTable &ft, const Parsed &p, Flow &flow)
+{
+	bool fin_rst = p.tcp_flags & (tcp::kFin | tcp::kRst);
+	if (!ft.tcp_closing()) {
+		if (!fin_rst)
+			return kGo;
+		ft.teardown(flow, FL_TEARDOWN_TCP_FIN_RST);
+		return slow(FL_SLOW_TCP_FIN_RST);
+	}
+	if ((p.tcp_flags & tcp::kSyn) && flow.closing()) {
+		ft.teardown(flow, FL_TEARDOWN_TCP_CLOSED);
+		return slow(FL_SLOW_TCP_REOPEN);
+	}
+	if (fin_rst)
+		ft.mark_closing(flow);
+	return kGo;
+}
+
 // Everything that can still send the packet slow, in the kernel's order.
 Check check_hit(FlowTable &ft, const struct fl_packet &pkt, const Parsed &p, Flow &flow, Dir dir)
 {
 	const struct fl_xmit &x = flow.out(dir);
 	if (exceeds_mtu(pkt, p, x.mtu))
 		return slow(FL_SLOW_MTU);
-	if (p.key.l4proto == FL_IPPROTO_TCP && (p.tcp_flags & (tcp::kFin | tcp::kRst))) {
-		ft.teardown(flow, FL_TEARDOWN_TCP_FIN_RST);
-		return slow(FL_SLOW_TCP_FIN_RST);
+	if (p.key.l4proto == FL_IPPROTO_TCP) {
+		Check c = check_tcp_state(ft, p, flow);
+		if (c.reason)
+			return c;
 	}
 	if ((x.kind == FL_XMIT_NEIGH || x.kind == FL_XMIT_XFRM) && x.route && ft.ops().route_valid &&
 	    !ft.ops().route_valid(x.route, x.route_cookie)) {
 		ft.teardown(flow, FL_TEARDOWN_ROUTE_STALE);
 		return slow(FL_SLOW_ROUTE_STALE);
 	}
-	if (builds_l2(pkt, x) && p.l3off + pkt.headroom < l2_push_len(flow.tuple(opposite(dir))))
+	return kGo;
+}
+
+// A tunnel packet's outer addresses must be the flow's, not just their fold.
+// Checked before anything else of the flow is judged: a packet from another
+// tunnel must not touch it (a FIN from it would end the flow).
+Check check_tunnel_ends(const struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir dir)
+{
+	if (!p.tun_l3)
+		return kGo;
+	if (!flow.has_tunnel())
+		return slow(FL_SLOW_NO_ENTRY);
+	const struct fl_tunnel &tun = flow.tunnel(dir);
+	const u8 *ip = pkt.data + p.tun_off;
+	bool v4 = p.tun_l3 == FL_L3_IPV4;
+	size_t n = v4 ? 4 : 16;
+	if (tun.l3proto != p.tun_l3 || !equal_bytes(tun.src.b, ip + (v4 ? ipv4::kSrc : ipv6::kSrc), n) ||
+	    !equal_bytes(tun.dst.b, ip + (v4 ? ipv4::kDst : ipv6::kDst), n))
+		return slow(FL_SLOW_NO_ENTRY);
+	return kGo;
+}
+
+// The tunnel direction @dir's packets leave in: the one the other direction
+// arrives in, or nullptr.
+const struct fl_tunnel *egress_tunnel(const Flow &flow, Dir dir)
+{
+	if (!flow.has_tunnel())
+		return nullptr;
+	const struct fl_tunnel &tun = flow.tunnel(opposite(dir));
+	return tun.l3proto ? &tun : nullptr;
+}
+
+u32 tunnel_hdr_len(const struct fl_tunnel *tun)
+{
+	if (!tun)
+		return 0;
+	return tun->l3proto == FL_L3_IPV4 ? ipv4::kMinLen : ipv6::kLen;
+}
+
+// Bytes the fastpath writes in front of the (inner) IP header.
+u32 push_len(const struct fl_packet &pkt, const Flow &flow, Dir dir)
+{
+	u32 n = tunnel_hdr_len(egress_tunnel(flow, dir));
+	if (builds_l2(pkt, flow.out(dir)))
+		n += l2_push_len(flow.tuple(opposite(dir)));
+	return n;
+}
+
+// Headroom for the pushes, grown by the platform when short: after
+// prepare_write(), which may have moved the packet already.
+Check ensure_headroom(struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir dir)
+{
+	u32 push = push_len(pkt, flow, dir);
+	if (p.l3off + pkt.headroom >= push)
+		return kGo;
+	u32 need = push - p.l3off;
+	if (!pkt.expand_head || !pkt.expand_head(&pkt, need) || pkt.headroom < need)
 		return slow(FL_SLOW_NO_HEADROOM);
 	return kGo;
 }
@@ -405,18 +591,25 @@ void decrement_ttl(const struct fl_packet &pkt, const Parsed &p)
 
 // ---------------------------------------------------------------- L2 out
 
-// Write Ethernet + the other direction's encapsulation in front of the IP header.
-u8 *write_l2(const struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir dir)
+// The IP packet that leaves: where it starts, its length and ethertype.
+struct OutL3 {
+	u8 *start;
+	u32 len;
+	u16 ethertype;
+};
+
+// Write Ethernet + the other direction's encapsulation in front of @out.
+u8 *write_l2(const OutL3 &out, const Flow &flow, Dir dir)
 {
 	const struct fl_xmit &x = flow.out(dir);
 	const Tuple &other = flow.tuple(opposite(dir));
-	u8 *l3 = pkt.data + p.l3off;
+	u8 *l3 = out.start;
 	u8 *start = l3 - l2_push_len(other);
 	u8 *cur = start;
 	copy_bytes(cur + eth::kDst, x.h_dest, FL_ETH_ALEN);
 	copy_bytes(cur + eth::kSrc, x.h_source, FL_ETH_ALEN);
 	cur += eth::kType;
-	for (unsigned i = 0; i < other.encap_num; i++) {
+	for (unsigned i = 0; i < l2_encap_num(other); i++) {
 		const struct fl_encap &e = other.encap[i];
 		write_be16(cur, e.proto);
 		cur += 2;
@@ -424,10 +617,10 @@ u8 *write_l2(const struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir
 			cur[pppoe::kVerType] = pppoe::kVerTypeSession;
 			cur[pppoe::kCode] = 0;
 			write_be16(cur + pppoe::kSession, e.id);
-			write_be16(cur + pppoe::kLength, static_cast<u16>(p.l3len + 2));
+			write_be16(cur + pppoe::kLength, static_cast<u16>(out.len + 2));
 			// The PPP protocol field doubles as the "next type" slot below.
 			cur += pppoe::kPppProto;
-			write_be16(cur, p.ipver == 4 ? pppoe::kPppIpv4 : pppoe::kPppIpv6);
+			write_be16(cur, out.ethertype == FL_ETH_P_IPV4 ? pppoe::kPppIpv4 : pppoe::kPppIpv6);
 			cur += 2;
 			FL_ASSERT(cur == l3);
 			return start; // PPPoE carries IP directly
@@ -435,29 +628,90 @@ u8 *write_l2(const struct fl_packet &pkt, const Parsed &p, const Flow &flow, Dir
 		write_be16(cur, e.id & vlan::kVidMask); // TCI: priority 0
 		cur += 2;
 	}
-	write_be16(cur, p.ethertype);
+	write_be16(cur, out.ethertype);
 	cur += 2;
 	FL_ASSERT(cur == l3);
 	return start;
+}
+
+// The inner packet's DS field and hop limit, which the outer header repeats.
+void inner_ds_ttl(const Parsed &p, const u8 *ip, u8 &ds, u8 &ttl)
+{
+	if (p.ipver == 4) {
+		ds = ip[ipv4::kTos];
+		ttl = ip[ipv4::kTtl];
+		return;
+	}
+	ds = static_cast<u8>((ip[0] & 0x0f) << 4 | ip[1] >> 4);
+	ttl = ip[ipv6::kHopLimit];
+}
+
+void write_outer_ipv4(u8 *h, const Parsed &p, const u8 *inner, const struct fl_tunnel &tun)
+{
+	u8 ds, ttl;
+	inner_ds_ttl(p, inner, ds, ttl);
+	h[ipv4::kVerIhl] = ipv4::kVerIhlNoOptions;
+	h[ipv4::kTos] = ds;
+	write_be16(h + ipv4::kTotLen, static_cast<u16>(p.l3len + ipv4::kMinLen));
+	write_be16(h + ipv4::kId, 0); // the platform may pick one (fl_result.tunnel_pushed)
+	// Keep the inner packet's don't-fragment promise.
+	bool df = read_be16(inner + ipv4::kFragOff) & ipv4::kDf;
+	write_be16(h + ipv4::kFragOff, df ? ipv4::kDf : 0);
+	h[ipv4::kTtl] = ttl;
+	h[ipv4::kProto] = FL_IPPROTO_IPIP;
+	copy_bytes(h + ipv4::kSrc, tun.dst.b, 4);
+	copy_bytes(h + ipv4::kDst, tun.src.b, 4);
+	csum::fill(h + ipv4::kCheck, h, ipv4::kMinLen);
+}
+
+void write_outer_ipv6(u8 *h, const Parsed &p, const u8 *inner, const struct fl_tunnel &tun)
+{
+	u8 ds, ttl;
+	inner_ds_ttl(p, inner, ds, ttl);
+	write_be32(h, 6u << 28 | static_cast<u32>(ds) << 20);
+	write_be16(h + ipv6::kPayloadLen, static_cast<u16>(p.l3len));
+	h[ipv6::kNextHdr] = p.ipver == 4 ? FL_IPPROTO_IPIP : FL_IPPROTO_IPV6;
+	h[ipv6::kHopLimit] = ttl;
+	copy_bytes(h + ipv6::kSrc, tun.dst.b, 16);
+	copy_bytes(h + ipv6::kDst, tun.src.b, 16);
+}
+
+// Encapsulate in the egress tunnel, if any: the mirror of the header the
+// other direction arrives with. After NAT and TTL, whose results it copies.
+OutL3 push_tunnel(const struct fl_packet &pkt, const Parsed &p, const struct fl_tunnel *tun)
+{
+	u8 *l3 = pkt.data + p.l3off;
+	if (!tun)
+		return {l3, p.l3len, p.ethertype};
+	u32 hlen = tunnel_hdr_len(tun);
+	u8 *h = l3 - hlen;
+	if (tun->l3proto == FL_L3_IPV4)
+		write_outer_ipv4(h, p, l3, *tun);
+	else
+		write_outer_ipv6(h, p, l3, *tun);
+	u16 type = tun->l3proto == FL_L3_IPV4 ? FL_ETH_P_IPV4 : FL_ETH_P_IPV6;
+	return {h, p.l3len + hlen, type};
 }
 
 void fill_xmit(const struct fl_packet &pkt, const Parsed &p, Flow &flow, Dir dir,
 	       struct fl_result &res)
 {
 	const struct fl_xmit &x = flow.out(dir);
-	u8 *l3 = pkt.data + p.l3off;
+	const struct fl_tunnel *tun = egress_tunnel(flow, dir);
+	OutL3 out = push_tunnel(pkt, p, tun);
 	res.verdict = FL_VERDICT_XMIT;
 	res.reason = FL_SLOW_NONE;
 	res.dir = static_cast<u8>(dir);
 	res.xmit_kind = x.kind;
 	res.flow = &flow;
 	res.xmit = &x;
-	res.out_ethertype = p.ethertype;
-	res.nexthop = flow.tuple(opposite(dir)).src;
+	res.out_ethertype = out.ethertype;
+	res.tunnel_pushed = tun ? tun->l3proto : 0;
+	res.nexthop = tun ? tun->src : flow.tuple(opposite(dir)).src;
 	res.l2_written = builds_l2(pkt, x);
-	res.out_data = res.l2_written ? write_l2(pkt, p, flow, dir) : l3;
-	res.l3_offset = static_cast<u32>(l3 - res.out_data);
-	res.out_len = p.l3len + res.l3_offset;
+	res.out_data = res.l2_written ? write_l2(out, flow, dir) : out.start;
+	res.l3_offset = static_cast<u32>(out.start - res.out_data);
+	res.out_len = out.len + res.l3_offset;
 }
 
 // Bytes from the start of @data the rewrite touches: up to the end of the
@@ -500,11 +754,16 @@ void finish(FlowTable &ft, struct fl_packet &pkt, const Parsed &p, Flow *flow, D
 {
 	if (!flow)
 		return set_slow(ft, res, slow(FL_SLOW_NO_ENTRY));
+	Check c = check_tunnel_ends(pkt, p, *flow, dir);
+	if (c.reason)
+		return set_slow(ft, res, c);
 	if (!ft.usable(*flow, dir))
 		return set_slow(ft, res, slow(FL_SLOW_TEARDOWN));
-	Check c = check_hit(ft, pkt, p, *flow, dir);
+	c = check_hit(ft, pkt, p, *flow, dir);
 	if (!c.reason)
 		c = prepare_write(pkt, p);
+	if (!c.reason)
+		c = ensure_headroom(pkt, p, *flow, dir);
 	if (c.reason)
 		return set_slow(ft, res, c);
 

@@ -28,6 +28,29 @@ u32 derive_nat_flags(const Tuple &orig, const Tuple &reply)
 	return flags;
 }
 
+bool zero_tunnel(const struct fl_tunnel &tun)
+{
+	struct fl_tunnel zero = {};
+	return equal_bytes(&tun, &zero, sizeof(tun));
+}
+
+bool has_tunnel(const struct fl_flow_params &p)
+{
+	return p.tun[FL_DIR_ORIGINAL].l3proto || p.tun[FL_DIR_REPLY].l3proto;
+}
+
+size_t flow_size(bool tunnel) { return tunnel ? sizeof(TunnelFlow) : sizeof(Flow); }
+
+// The key of a direction that arrives in a tunnel ends in the tunnel's entry.
+void append_tunnel_key(Tuple &key, const struct fl_tunnel &tun)
+{
+	if (!tun.l3proto)
+		return;
+	struct fl_encap &e = key.encap[key.encap_num++];
+	e.proto = tun.l3proto == FL_L3_IPV4 ? FL_ETH_P_IPV4 : FL_ETH_P_IPV6;
+	e.id = tunnel_fold(tun.src, tun.dst);
+}
+
 // Hardware-tagged encapsulations name VLAN tags the other direction arrives with.
 bool hw_vlans_valid(u8 bits, const Tuple &other)
 {
@@ -40,10 +63,31 @@ bool hw_vlans_valid(u8 bits, const Tuple &other)
 	return true;
 }
 
+// A tunnel needs a free encapsulation slot in its direction's key.
+bool tunnel_valid(const struct fl_tunnel &tun, const Tuple &t)
+{
+	if (!tun.l3proto)
+		return zero_tunnel(tun);
+	if (tun.l3proto != FL_L3_IPV4 && tun.l3proto != FL_L3_IPV6)
+		return false;
+	if (t.encap_num >= FL_ENCAP_MAX)
+		return false;
+	// IPv6 inside IPv4 (sit) is not a tunnel the fastpath takes.
+	if (tun.l3proto == FL_L3_IPV4 && t.l3proto == FL_L3_IPV6)
+		return false;
+	if (tun.l3proto == FL_L3_IPV4)
+		for (unsigned i = 1; i < 4; i++)
+			if (tun.src.w[i] || tun.dst.w[i])
+				return false;
+	return true;
+}
+
 bool params_valid(const struct fl_flow_params &p)
 {
 	const Tuple &o = p.tuple[FL_DIR_ORIGINAL];
 	const Tuple &r = p.tuple[FL_DIR_REPLY];
+	if (!tunnel_valid(p.tun[FL_DIR_ORIGINAL], o) || !tunnel_valid(p.tun[FL_DIR_REPLY], r))
+		return false;
 	return tuple_valid(o) && tuple_valid(r) && o.l3proto == r.l3proto &&
 	       o.l4proto == r.l4proto && xmit_valid(p.xmit[0]) && xmit_valid(p.xmit[1]) &&
 	       hw_vlans_valid(p.xmit[FL_DIR_ORIGINAL].hw_vlans, r) &&
@@ -66,7 +110,9 @@ FlowTable::FlowTable(const struct fl_flowtable_config &cfg, FlowHash *hash, stru
 
 Result<FlowTable *> FlowTable::try_create(const struct fl_flowtable_config &cfg)
 {
-	if (!cfg.ops || (cfg.flags & ~(FL_FLOWTABLE_HW_OFFLOAD | FL_FLOWTABLE_COUNTER)) ||
+	constexpr unsigned kKnownFlags =
+		FL_FLOWTABLE_HW_OFFLOAD | FL_FLOWTABLE_COUNTER | FL_FLOWTABLE_TCP_CLOSING;
+	if (!cfg.ops || (cfg.flags & ~kKnownFlags) ||
 	    (cfg.family && cfg.family != FL_L3_IPV4 && cfg.family != FL_L3_IPV6) ||
 	    cfg.tcp_timeout_s > kMaxTimeoutS || cfg.udp_timeout_s > kMaxTimeoutS)
 		return Error::Invalid;
@@ -153,17 +199,22 @@ Result<Flow *> FlowTable::try_create_flow(const struct fl_flow_params &p)
 {
 	if (!params_valid(p))
 		return Error::Invalid;
-	auto *flow = static_cast<Flow *>(fl_alloc(sizeof(Flow), FL_ALLOC_ATOMIC | FL_ALLOC_ZERO));
+	bool tunnel = has_tunnel(p);
+	auto *flow = static_cast<Flow *>(
+		fl_alloc(flow_size(tunnel), FL_ALLOC_ATOMIC | FL_ALLOC_ZERO));
 	if (!flow)
 		return Error::NoMemory;
 	for (unsigned d = 0; d < 2; d++) {
 		flow->entry[d].key = p.tuple[d];
 		flow->entry[d].key.dir = static_cast<u8>(d);
+		append_tunnel_key(flow->entry[d].key, p.tun[d]);
 		flow->xmit[d] = p.xmit[d];
+		if (tunnel)
+			reinterpret_cast<TunnelFlow *>(flow)->tun[d] = p.tun[d];
 	}
 	flow->ct = p.ct;
 	u32 nat = derive_nat_flags(p.tuple[FL_DIR_ORIGINAL], p.tuple[FL_DIR_REPLY]);
-	flow->flags.init(nat);
+	flow->flags.init(nat | (tunnel ? kFlowTunnel : 0));
 	flow->entry[0].hot.store_relaxed(nat);
 	flow->entry[1].hot.store_relaxed(nat);
 	return flow;
@@ -177,7 +228,7 @@ void FlowTable::free_flow(Flow *flow)
 			ops_->route_release(flow->xmit[d].route);
 	if (flow->ct && ops_->ct_release)
 		ops_->ct_release(flow->ct);
-	fl_free(flow, sizeof(Flow));
+	fl_free(flow, flow_size(flow->has_tunnel()));
 }
 
 void FlowTable::free_unadded(Flow *flow)
@@ -201,7 +252,9 @@ Status FlowTable::try_add(Flow *flow)
 		return st;
 	}
 	flows_added_.fetch_add(1);
-	if ((flags_ & FL_FLOWTABLE_HW_OFFLOAD) && hw_) {
+	// Tunnel flows stay in software: the offload rules of Linux 6.1 and 6.12
+	// flowtables have no way to strip or build the outer header.
+	if ((flags_ & FL_FLOWTABLE_HW_OFFLOAD) && hw_ && !flow->has_tunnel()) {
 		flow->flags.set(FL_FLOW_HW);
 		hw_->flow_added(*flow);
 	}
@@ -234,7 +287,8 @@ void FlowTable::refresh(Flow &flow)
 	if (next.since(Tick(flow.timeout.load_relaxed())) <= slack)
 		return;
 	flow.timeout.store_relaxed(next.raw());
-	if (flow.flags.test(FL_FLOW_HW) && hw_)
+	// A closing flow is on its way out of the hardware: never push it back.
+	if (flow.flags.test(FL_FLOW_HW) && hw_ && !flow.closing())
 		hw_->flow_refreshed(flow);
 }
 
@@ -266,6 +320,9 @@ void FlowTable::teardown(Flow &flow, enum fl_teardown_reason why)
 	flow.entry[0].hot.fetch_or(FL_FLOW_TEARDOWN);
 	flow.entry[1].hot.fetch_or(FL_FLOW_TEARDOWN);
 	teardowns_.fetch_add(1);
+	// Whatever ends a closing flow, conntrack gets a closed connection back.
+	if (flow.closing() && flow.l4proto() == FL_IPPROTO_TCP)
+		why = FL_TEARDOWN_TCP_CLOSED;
 	if (flow.ct && ops_->ct_teardown)
 		ops_->ct_teardown(flow.ct, why);
 }
@@ -373,6 +430,20 @@ private:
 	bool full_ = false;
 };
 
+// A live offloaded flow: a closing one leaves the hardware early (its last
+// packets take the software fastpath), the others report statistics.
+void FlowTable::gc_alive_hw(Flow &flow)
+{
+	if (!flow.flags.test(FL_FLOW_HW) || !hw_)
+		return;
+	if (!flow.closing()) {
+		hw_->flow_stats(flow);
+		return;
+	}
+	if (!flow.flags.test(FL_FLOW_HW_DYING))
+		hw_->flow_removing(flow);
+}
+
 // One flow's GC step; true when the flow is torn down and may be unlinked now.
 bool FlowTable::gc_wants_unlink(Flow &flow, struct fl_gc_result &res)
 {
@@ -389,8 +460,7 @@ bool FlowTable::gc_wants_unlink(Flow &flow, struct fl_gc_result &res)
 		}
 	}
 	if (!flow.torn_down()) {
-		if (flow.flags.test(FL_FLOW_HW) && hw_)
-			hw_->flow_stats(flow);
+		gc_alive_hw(flow);
 		return false;
 	}
 	if (flow.flags.test(FL_FLOW_HW) && hw_ && !flow.flags.test(FL_FLOW_HW_DEAD)) {

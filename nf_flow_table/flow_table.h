@@ -62,6 +62,10 @@ public:
 	// Ticks until the flow expires (negative: expired).
 	s32 remaining(const Flow &flow) const { return Tick(flow.timeout.load_relaxed()).since(Tick::now()); }
 	void teardown(Flow &flow, enum fl_teardown_reason why);
+	// FL_FLOWTABLE_TCP_CLOSING: FIN or RST seen; the flow stays on the
+	// software fastpath, GC takes it out of hardware.
+	void mark_closing(Flow &flow) { flow.flags.set(FL_FLOW_CLOSING); }
+	bool tcp_closing() const { return flags_ & FL_FLOWTABLE_TCP_CLOSING; }
 	template <typename Fn> unsigned long for_each_flow(Fn &&fn) const;
 	// Does the flow enter or leave through @ifindex?
 	static bool uses_dev(const Flow &flow, s32 ifindex);
@@ -109,6 +113,7 @@ private:
 	static void gc_work(void *arg);
 	bool expired(const Flow &flow) const;
 	bool gc_wants_unlink(Flow &flow, struct fl_gc_result &res);
+	void gc_alive_hw(Flow &flow);
 	void unlink(Flow &flow);
 	void free_flow(Flow *flow);
 	void drain_all();

@@ -23,6 +23,7 @@ const char *const kSlowNames[FL_SLOW_REASON_COUNT] = {
 	"none",        "not-ip",      "fragment",     "ip-options",  "ttl",
 	"malformed",   "not-tcp-udp", "no-entry",     "teardown",    "mtu",
 	"tcp-fin-rst", "route-stale", "need-pull",    "no-headroom", "not-writable",
+	"tcp-reopen",  "tunnel",
 };
 
 } // namespace
@@ -99,6 +100,14 @@ void fl_flow_teardown(struct fl_flowtable *ft, struct fl_flow *flow,
 const struct fl_tuple *fl_flow_tuple(const struct fl_flow *flow, enum fl_dir dir) noexcept
 {
 	return &flow->tuple(static_cast<Dir>(dir));
+}
+
+const struct fl_tunnel *fl_flow_tunnel(const struct fl_flow *flow, enum fl_dir dir) noexcept
+{
+	Dir d = static_cast<Dir>(dir);
+	if (!flow->has_tunnel() || !flow->tunnel(d).l3proto)
+		return nullptr;
+	return &flow->tunnel(d);
 }
 
 const struct fl_xmit *fl_flow_xmit(const struct fl_flow *flow, enum fl_dir dir) noexcept

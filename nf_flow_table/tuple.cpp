@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // Tuple hashing and validation.
-#include "nf_flow_table/tuple.h"
+#include "nf_flow_table/flow.h"
 
 namespace fl {
 
@@ -70,6 +70,14 @@ bool tuple_valid(const Tuple &t)
 				return false;
 	}
 	return true;
+}
+
+u16 tunnel_fold(const struct fl_addr &src, const struct fl_addr &dst)
+{
+	u64 h = mix(load64(src.b) ^ kP1, load64(src.b + 8) ^ kP0);
+	h = mix(load64(dst.b) ^ kP1, load64(dst.b + 8) ^ h);
+	u32 x = static_cast<u32>(h ^ (h >> 32));
+	return static_cast<u16>(x ^ (x >> 16));
 }
 
 } // namespace fl

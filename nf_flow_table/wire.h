@@ -21,6 +21,11 @@ inline void write_be16(u8 *p, u16 v)
 	p[0] = static_cast<u8>(v >> 8);
 	p[1] = static_cast<u8>(v);
 }
+inline void write_be32(u8 *p, u32 v)
+{
+	write_be16(p, static_cast<u16>(v >> 16));
+	write_be16(p + 2, static_cast<u16>(v));
+}
 
 // Raw 16-bit words in wire order (for checksums and port fields kept in wire order).
 inline fl_be16 read_raw16(const u8 *p)
@@ -45,9 +50,11 @@ constexpr u8 kVerTypeSession = 0x11;
 constexpr u16 kPppIpv4 = 0x0021, kPppIpv6 = 0x0057;
 }
 namespace ipv4 {
-constexpr u32 kVerIhl = 0, kTotLen = 2, kFragOff = 6, kTtl = 8, kProto = 9, kCheck = 10,
-	      kSrc = 12, kDst = 16, kMinLen = 20;
+constexpr u32 kVerIhl = 0, kTos = 1, kTotLen = 2, kId = 4, kFragOff = 6, kTtl = 8, kProto = 9,
+	      kCheck = 10, kSrc = 12, kDst = 16, kMinLen = 20;
 constexpr u16 kFragMask = 0x3fff; // MF flag + fragment offset
+constexpr u16 kDf = 0x4000;
+constexpr u8 kVerIhlNoOptions = 0x45;
 }
 namespace ipv6 {
 constexpr u32 kPayloadLen = 4, kNextHdr = 6, kHopLimit = 7, kSrc = 8, kDst = 24, kLen = 40;
@@ -56,7 +63,7 @@ constexpr u8 kHopByHop = 0, kRouting = 43, kFragment = 44, kEsp = 50, kAuth = 51
 }
 namespace tcp {
 constexpr u32 kSport = 0, kDport = 2, kDataOff = 12, kFlags = 13, kCheck = 16, kMinLen = 20;
-constexpr u8 kFin = 0x01, kRst = 0x04;
+constexpr u8 kFin = 0x01, kSyn = 0x02, kRst = 0x04;
 }
 namespace udp {
 constexpr u32 kSport = 0, kDport = 2, kLength = 4, kCheck = 6, kLen = 8;

@@ -51,7 +51,13 @@ struct fl_addr {
 	};
 };
 
-/* One layer of L2 encapsulation: a VLAN tag or a PPPoE session, outermost first. */
+/*
+ * One layer of encapsulation: a VLAN tag or a PPPoE session, outermost first.
+ * The core adds one more kind itself, always innermost, for a flow direction
+ * that arrives in an IP tunnel (struct fl_flow_params.tun): @proto is the outer
+ * header's FL_ETH_P_IPV4 or FL_ETH_P_IPV6, @id a 16-bit fold of the outer
+ * addresses (the full addresses are kept with the flow and checked on every hit).
+ */
 struct fl_encap {
 	fl_u16 id;    /* VLAN id (0..4095) or PPPoE session id, host order */
 	fl_u16 proto; /* FL_ETH_P_8021Q, FL_ETH_P_8021AD or FL_ETH_P_PPP_SES, host order */
@@ -113,6 +119,16 @@ struct fl_flow;
 enum fl_flowtable_flags {
 	FL_FLOWTABLE_HW_OFFLOAD = 0x1, /* push flows to hardware (offload/) */
 	FL_FLOWTABLE_COUNTER = 0x2,    /* account fastpath packets to conntrack */
+	/*
+	 * TCP teardown as Linux 6.14 and later do it: FIN or RST moves the flow
+	 * to the closing state (FL_FLOW_CLOSING) and the packet stays on the
+	 * fastpath; the hardware entry is removed at the next GC pass; a SYN on
+	 * a closing flow tears it down (the connection reopens on the classic
+	 * path); the idle timeout ends it otherwise. Without the flag, FIN or
+	 * RST tears the flow down at once and the packet goes slow (Linux 6.1
+	 * to 6.13).
+	 */
+	FL_FLOWTABLE_TCP_CLOSING = 0x4,
 };
 
 /* Why a flow leaves the fastpath; tells the platform how to fix up conntrack. */
@@ -124,6 +140,12 @@ enum fl_teardown_reason {
 	FL_TEARDOWN_DEVICE,          /* a device of the flow went away */
 	FL_TEARDOWN_EXPLICIT,        /* fl_flow_teardown() or table destruction */
 	FL_TEARDOWN_XMIT_FAILED,     /* the platform could not transmit */
+	/*
+	 * FL_FLOWTABLE_TCP_CLOSING: a flow that saw FIN or RST ends (timeout, SYN,
+	 * any other cause): conntrack should take it back as closed, so that a
+	 * new SYN reopens the connection.
+	 */
+	FL_TEARDOWN_TCP_CLOSED,
 };
 
 /*
@@ -190,6 +212,7 @@ enum fl_flow_flags {
 	FL_FLOW_HW_DEAD = 1u << 6,    /* hardware removal done */
 	FL_FLOW_HW_OFFLOADED = 1u << 7, /* the hardware holds the rules */
 	FL_FLOW_HW_FAILED = 1u << 8,  /* the driver refused; software fastpath only */
+	FL_FLOW_CLOSING = 1u << 9,    /* FL_FLOWTABLE_TCP_CLOSING: FIN or RST seen */
 };
 
 /*
@@ -197,10 +220,25 @@ enum fl_flow_flags {
  * (SNAT: the reply's destination differs from the original's source; DNAT: the
  * reply's source differs from the original's destination).
  */
+/*
+ * An IP tunnel one direction's packets arrive in (IPIP: IPv4 in IPv4; IP6IP6
+ * and IPv4 in IPv6), outer addresses as they appear on those packets. The
+ * fastpath strips the outer header on the way in, and packets of the other
+ * direction leave in the mirrored header (source @dst, destination @src): their
+ * fl_xmit describes the route to @src (the tunnel's underlay), with the MTU
+ * left for the inner packet.
+ */
+struct fl_tunnel {
+	struct fl_addr src; /* the remote endpoint */
+	struct fl_addr dst; /* this router's endpoint */
+	fl_u8 l3proto;      /* outer header: FL_L3_IPV4 or FL_L3_IPV6; 0: no tunnel */
+};
+
 struct fl_flow_params {
-	struct fl_tuple tuple[2]; /* [FL_DIR_ORIGINAL], [FL_DIR_REPLY] */
+	struct fl_tuple tuple[2]; /* [FL_DIR_ORIGINAL], [FL_DIR_REPLY]; no tunnel encap */
 	struct fl_xmit xmit[2];
 	void *ct;                 /* opaque conntrack handle, may be NULL */
+	struct fl_tunnel tun[2];  /* how each direction arrives; zeroed: no tunnel */
 };
 
 /*
@@ -243,6 +281,8 @@ void fl_flow_teardown(struct fl_flowtable *ft, struct fl_flow *flow,
 
 /* Read-only views of a flow (under RCU). */
 const struct fl_tuple *fl_flow_tuple(const struct fl_flow *flow, enum fl_dir dir) FL_NOEXCEPT;
+/* The tunnel direction @dir arrives in, or NULL. */
+const struct fl_tunnel *fl_flow_tunnel(const struct fl_flow *flow, enum fl_dir dir) FL_NOEXCEPT;
 const struct fl_xmit *fl_flow_xmit(const struct fl_flow *flow, enum fl_dir dir) FL_NOEXCEPT;
 unsigned int fl_flow_flags(const struct fl_flow *flow) FL_NOEXCEPT;
 void *fl_flow_ct(const struct fl_flow *flow) FL_NOEXCEPT;
@@ -304,6 +344,10 @@ enum fl_packet_flags {
 				    * per segment (the kernel's gso_size) */
 };
 
+/* IP protocol numbers of the tunnels the fastpath decapsulates and builds. */
+#define FL_IPPROTO_IPIP 4  /* IPv4 inside */
+#define FL_IPPROTO_IPV6 41 /* IPv6 inside */
+
 struct fl_packet {
 	/*
 	 * Called once, after every check has passed and before the fastpath
@@ -313,6 +357,15 @@ struct fl_packet {
 	 * and sends it slow (FL_SLOW_NOT_WRITABLE). NULL: @data is writable.
 	 */
 	bool (*prepare_write)(struct fl_packet *pkt, fl_u32 len);
+	/*
+	 * Called after prepare_write() when what the fastpath pushes in front of
+	 * the IP header (an outer tunnel header, the Ethernet header with its
+	 * VLAN/PPPoE tags on FL_PKT_BUILD_L2) needs more than @headroom bytes:
+	 * make at least @need bytes writable before @data, keeping its contents
+	 * (may move the packet: update @data, @headlen and @headroom). false, or
+	 * NULL, sends the packet slow (FL_SLOW_NO_HEADROOM).
+	 */
+	bool (*expand_head)(struct fl_packet *pkt, fl_u32 need);
 	void *priv;        /* the platform's own (the kernel: its sk_buff) */
 	fl_u8 *data;       /* frame, post-Ethernet data or IP packet */
 	fl_u32 len;        /* bytes from @data to the end of the packet */
@@ -349,6 +402,9 @@ enum fl_slow_reason {
 				 * contiguous and call again */
 	FL_SLOW_NO_HEADROOM,    /* FL_PKT_BUILD_L2 without room for the L2 header */
 	FL_SLOW_NOT_WRITABLE,   /* prepare_write() refused */
+	FL_SLOW_TCP_REOPEN,     /* SYN on a closing flow: flow torn down, packet goes slow */
+	FL_SLOW_TUNNEL,         /* tunnel header the fastpath does not take (options,
+				 * fragment, hop limit, or another tunnel's endpoints) */
 	FL_SLOW_REASON_COUNT
 };
 
@@ -361,11 +417,16 @@ struct fl_result {
 	fl_u8 *out_data;        /* XMIT: start of what to send (L2 if written, else L3) */
 	fl_u32 out_len;
 	fl_u32 l3_offset;       /* XMIT: IP header = out_data + l3_offset */
-	fl_u16 out_ethertype;   /* XMIT: ethertype of the L3 packet (IPv4/IPv6) */
+	fl_u16 out_ethertype;   /* XMIT: ethertype of the L3 packet (IPv4/IPv6); the outer
+				 * header's when a tunnel header was pushed */
+	fl_u8 tunnel_pushed;    /* XMIT: FL_L3_IPV4/6 when an outer header was pushed at
+				 * l3_offset (IPv4: the platform may set its ID and then
+				 * recompute the header checksum), else 0 */
 	bool l2_written;        /* XMIT: out_data starts with the egress Ethernet header */
 	struct fl_flow *flow;   /* XMIT: valid under RCU */
 	const struct fl_xmit *xmit; /* XMIT: egress information */
-	struct fl_addr nexthop; /* XMIT: the packet's destination after NAT */
+	struct fl_addr nexthop; /* XMIT: the packet's destination after NAT, or the tunnel's
+				 * remote endpoint when one was pushed */
 };
 
 /*

@@ -395,6 +395,113 @@ TEST_CASE("fastpath: TCP FIN and RST tear the flow down", "[fastpath]")
 	}
 }
 
+TEST_CASE("fastpath: with TCP_CLOSING, FIN and RST only mark the flow closing", "[fastpath]")
+{
+	TestPlatform plat;
+	for (uint8_t flag : {uint8_t(0x01), uint8_t(0x04)}) {
+		CAPTURE(flag);
+		FakeCt ct;
+		Table t(FL_FLOWTABLE_TCP_CLOSING);
+		FlowSpec s;
+		s.ct = &ct;
+		struct fl_flow *flow = add(t.ft, s);
+		FrameSpec fs = flow_frame(s, FL_DIR_REPLY);
+		fs.tcp_flags = static_cast<uint8_t>(0x10 | flag);
+		Run r(build_frame(fs), s.server_if);
+		r.go(t.ft);
+		// The FIN/RST itself is forwarded: conntrack is not told yet.
+		CHECK(r.res.verdict == FL_VERDICT_XMIT);
+		CHECK(ct.teardowns == 0);
+		CHECK((fl_flow_flags(flow) & FL_FLOW_CLOSING));
+		CHECK_FALSE((fl_flow_flags(flow) & FL_FLOW_TEARDOWN));
+		// The rest of the close (the other side's FIN, the last ACK) too.
+		FrameSpec ack = flow_frame(s, FL_DIR_ORIGINAL);
+		ack.tcp_flags = 0x11;
+		Run next(build_frame(ack), s.client_if);
+		next.go(t.ft);
+		CHECK(next.res.verdict == FL_VERDICT_XMIT);
+		CHECK(ct.teardowns == 0);
+	}
+}
+
+TEST_CASE("fastpath: a SYN on a closing flow tears it down; conntrack gets it closed",
+	  "[fastpath]")
+{
+	TestPlatform plat;
+	FakeCt ct;
+	Table t(FL_FLOWTABLE_TCP_CLOSING);
+	FlowSpec s;
+	s.ct = &ct;
+	struct fl_flow *flow = add(t.ft, s);
+	// A SYN on an open flow is not a reopen: it rides the fastpath like
+	// upstream's (conntrack judges it when the flow ends).
+	FrameSpec syn = flow_frame(s, FL_DIR_ORIGINAL);
+	syn.tcp_flags = 0x02;
+	Run early(build_frame(syn), s.client_if);
+	early.go(t.ft);
+	CHECK(early.res.verdict == FL_VERDICT_XMIT);
+
+	FrameSpec rst = flow_frame(s, FL_DIR_ORIGINAL);
+	rst.tcp_flags = 0x04;
+	Run r(build_frame(rst), s.client_if);
+	r.go(t.ft);
+	REQUIRE((fl_flow_flags(flow) & FL_FLOW_CLOSING));
+
+	Run reopen(build_frame(syn), s.client_if);
+	reopen.go(t.ft);
+	CHECK(reopen.res.verdict == FL_VERDICT_SLOWPATH);
+	CHECK(reopen.res.reason == FL_SLOW_TCP_REOPEN);
+	CHECK(ct.teardowns == 1);
+	CHECK(ct.last_reason == FL_TEARDOWN_TCP_CLOSED);
+	Run after(build_frame(flow_frame(s, FL_DIR_REPLY)), s.server_if);
+	after.go(t.ft);
+	CHECK(after.res.reason == FL_SLOW_TEARDOWN);
+	struct fl_stats st;
+	fl_flowtable_stats(t.ft, &st);
+	CHECK(st.slow[FL_SLOW_TCP_REOPEN] == 1);
+	CHECK(std::string(fl_slow_reason_name(FL_SLOW_TCP_REOPEN)) == "tcp-reopen");
+}
+
+TEST_CASE("fastpath: a closing flow that times out goes back to conntrack closed",
+	  "[fastpath]")
+{
+	TestPlatform plat;
+	FakeCt ct;
+	Table t(FL_FLOWTABLE_TCP_CLOSING);
+	FlowSpec s;
+	s.ct = &ct;
+	add(t.ft, s);
+	FrameSpec fin = flow_frame(s, FL_DIR_ORIGINAL);
+	fin.tcp_flags = 0x11;
+	Run r(build_frame(fin), s.client_if);
+	r.go(t.ft);
+	REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
+	plat.advance_s(31);
+	struct fl_gc_result g = {};
+	fl_flowtable_gc(t.ft, &g);
+	CHECK(g.expired == 1);
+	CHECK(ct.teardowns == 1);
+	CHECK(ct.last_reason == FL_TEARDOWN_TCP_CLOSED);
+}
+
+TEST_CASE("fastpath: UDP ignores TCP_CLOSING; unknown table flags are refused", "[fastpath]")
+{
+	TestPlatform plat;
+	Table t(FL_FLOWTABLE_TCP_CLOSING);
+	FlowSpec s;
+	s.l4proto = FL_IPPROTO_UDP;
+	struct fl_flow *flow = add(t.ft, s);
+	Run r(build_frame(flow_frame(s, FL_DIR_ORIGINAL)), s.client_if);
+	r.go(t.ft);
+	CHECK(r.res.verdict == FL_VERDICT_XMIT);
+	CHECK_FALSE((fl_flow_flags(flow) & FL_FLOW_CLOSING));
+	struct fl_flowtable_config cfg = {};
+	cfg.flags = 0x80;
+	cfg.ops = fake_ops();
+	struct fl_flowtable *bad = nullptr;
+	CHECK(fl_flowtable_create(&cfg, &bad) == -22);
+}
+
 TEST_CASE("fastpath: GSO packets fit when their segments do", "[fastpath]")
 {
 	TestPlatform plat;

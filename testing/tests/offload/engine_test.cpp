@@ -83,6 +83,58 @@ TEST_CASE("offload: a flow goes pending, then offloaded; GC removes it from hard
 	CHECK(plat.leaked_blocks() == 0);
 }
 
+TEST_CASE("offload: a closing flow leaves the hardware early and stays on the software path",
+	  "[offload]")
+{
+	TestPlatform plat;
+	FakeCt ct;
+	{
+		OffloadRig rig(FL_FLOWTABLE_TCP_CLOSING);
+		FlowSpec s;
+		s.ct = &ct;
+		struct fl_flow *flow = rig.add(s);
+		plat.run_work();
+		REQUIRE(rig.nic.rule_count() == 2);
+		// The hardware forwards most packets; a FIN that reaches the
+		// software fastpath marks the flow closing.
+		FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
+		fs.tcp_flags = 0x11;
+		Bytes frame = build_frame(fs);
+		struct fl_packet pkt = {};
+		struct fl_result res = {};
+		pkt.data = frame.data();
+		pkt.len = pkt.headlen = static_cast<fl_u32>(frame.size());
+		pkt.iifindex = s.client_if;
+		pkt.entry = FL_ENTRY_L2;
+		fl_rcu_read_lock();
+		fl_fastpath(rig.ft, &pkt, &res);
+		fl_rcu_read_unlock();
+		CHECK(res.verdict == FL_VERDICT_XMIT);
+		CHECK((flags_of(flow) & FL_FLOW_CLOSING));
+		fl_gc_result r = rig.gc();
+		CHECK(r.freed == 0);
+		CHECK((flags_of(flow) & FL_FLOW_HW_DYING));
+		plat.run_work();
+		CHECK(rig.nic.rule_count() == 0);
+		CHECK((flags_of(flow) & FL_FLOW_HW_DEAD));
+		CHECK_FALSE((flags_of(flow) & FL_FLOW_TEARDOWN));
+		CHECK(ct.teardowns == 0);
+		// Software refreshes never push it back.
+		plat.advance_s(2);
+		fl_rcu_read_lock();
+		fl_flow_refresh(rig.ft, flow);
+		fl_rcu_read_unlock();
+		plat.run_work();
+		CHECK(rig.nic.rule_count() == 0);
+		CHECK(rig.stats().adds == 1);
+		// It ends by timeout, without waiting for the hardware again.
+		plat.advance_s(40);
+		CHECK(rig.gc().freed == 1);
+		CHECK(ct.last_reason == FL_TEARDOWN_TCP_CLOSED);
+	}
+	CHECK(plat.leaked_blocks() == 0);
+}
+
 TEST_CASE("offload: a queued add becomes the delete: one item per flow", "[offload]")
 {
 	TestPlatform plat;
