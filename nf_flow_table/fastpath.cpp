@@ -707,6 +707,7 @@ void fill_xmit(const struct fl_packet &pkt, const Parsed &p, Flow &flow, Dir dir
 	res.xmit = &x;
 	res.out_ethertype = out.ethertype;
 	res.tunnel_pushed = tun ? tun->l3proto : 0;
+	res.tunnel_popped = p.tun_l3;
 	res.nexthop = tun ? tun->src : flow.tuple(opposite(dir)).src;
 	res.l2_written = builds_l2(pkt, x);
 	res.out_data = res.l2_written ? write_l2(out, flow, dir) : out.start;

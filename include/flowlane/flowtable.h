@@ -422,6 +422,7 @@ struct fl_result {
 	fl_u8 tunnel_pushed;    /* XMIT: FL_L3_IPV4/6 when an outer header was pushed at
 				 * l3_offset (IPv4: the platform may set its ID and then
 				 * recompute the header checksum), else 0 */
+	fl_u8 tunnel_popped;    /* XMIT: FL_L3_IPV4/6 when an outer header was stripped */
 	bool l2_written;        /* XMIT: out_data starts with the egress Ethernet header */
 	struct fl_flow *flow;   /* XMIT: valid under RCU */
 	const struct fl_xmit *xmit; /* XMIT: egress information */

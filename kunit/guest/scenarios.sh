@@ -8,9 +8,16 @@
 #     handed back with a sane relative timeout;
 #  3. TCP hand-back mid-connection (timeout): the connection goes on through
 #     the slowpath without a single INVALID packet, with window tracking reset;
-#  4. FIN and RST tear flows down;
+#  4. TCP teardown: FIN and RST move flows to the closing state (upstream's,
+#     the module's default): the close rides the fastpath, the idle timeout
+#     hands conntrack a CLOSE entry; with tcp_closing=0, FIN tears down at once;
 #  5. device deletion, flowtable deletion, `nft flush ruleset` and rmmod while
-#     traffic flows.
+#     traffic flows;
+#  6. IPIP and IP6IP6: the client reaches the server through a tunnel ending on
+#     the router; the flowtable hooks the tunnel's underlay devices, so flowlane
+#     decapsulates and encapsulates itself (the tunnel device sees almost none of
+#     the packets) and an IPIP packet with a bad header length goes to the
+#     classic path (counted as malformed, dropped by IPv4 as ever).
 # Every step checks dmesg stays free of WARN/BUG/oops.
 set -u
 . kunit/guest/flowlane-env.sh
@@ -191,30 +198,56 @@ scenario_tcp_handback()
 }
 
 # --------------------------------------------------------------------- 4
+# The module's default: upstream's closing state. The close rides the
+# fastpath; the flow ends at the (shortened) idle timeout with conntrack in CLOSE.
 scenario_fin_rst()
 {
 	topology || return
 	ruleset_all
-	local hits0 hits1
+	rt sysctl -qw net.netfilter.nf_flowtable_tcp_timeout=3
+	check "fin: tcp_closing is the module's default" "[ \$(cat /sys/module/flowlane/parameters/tcp_closing) = Y ]"
 	sv sh -c 'nc -l -p 7100 > /dev/null' &
 	sv_listening tcp 7100
 	cl sh -c '(head -c 200000 /dev/zero; sleep 3) | nc -N 10.0.2.2 7100' &
 	sleep 2
 	check "fin: offloaded while open" "ct_list | grep 'dport=7100' | grep -q OFFLOAD"
 	wait
-	sleep 1
+	sleep 6
 	ct_list | grep 'dport=7100' | head -1
-	check "fin: closed with FIN: no longer offloaded" "! ct_list | grep 'dport=7100' | grep -q OFFLOAD"
-	check "fin: conntrack follows the close (TIME_WAIT/CLOSE/LAST_ACK/FIN_WAIT)" \
-		"ct_list | grep 'dport=7100' | grep -qE 'TIME_WAIT|CLOSE|LAST_ACK|FIN_WAIT'"
+	check "fin: closed, idle past the timeout: no longer offloaded" "! ct_list | grep 'dport=7100' | grep -q OFFLOAD"
+	check "fin: conntrack takes it back closed (CLOSE)" "ct_list | grep 'dport=7100' | grep -q CLOSE"
+	check "fin: the close itself rode the fastpath (no tcp-fin-rst slowpath)" \
+		"! grep -q 'tcp-fin-rst [1-9]' /sys/kernel/debug/flowlane/totals"
 	# RST: kill the server side abruptly mid-stream.
 	sv sh -c 'timeout 2 nc -l -p 7200 > /dev/null' &
 	sv_listening tcp 7200
 	cl sh -c 'head -c 100000000 /dev/zero | timeout 6 nc 10.0.2.2 7200' &
 	sleep 4
 	wait
+	sleep 5
 	check "rst: connection reset: no longer offloaded" "! ct_list | grep 'dport=7200' | grep -q OFFLOAD"
 	teardown_topology
+}
+
+# tcp_closing=0 (read when a flowtable is created): 6.1's immediate teardown.
+scenario_fin_teardown()
+{
+	echo N > /sys/module/flowlane/parameters/tcp_closing
+	topology || return
+	ruleset_all
+	sv sh -c 'nc -l -p 7150 > /dev/null' &
+	sv_listening tcp 7150
+	cl sh -c '(head -c 200000 /dev/zero; sleep 3) | nc -N 10.0.2.2 7150' &
+	sleep 2
+	check "fin0: offloaded while open" "ct_list | grep 'dport=7150' | grep -q OFFLOAD"
+	wait
+	sleep 1
+	ct_list | grep 'dport=7150' | head -1
+	check "fin0: closed with FIN: no longer offloaded at once" "! ct_list | grep 'dport=7150' | grep -q OFFLOAD"
+	check "fin0: conntrack follows the close (TIME_WAIT/CLOSE/LAST_ACK/FIN_WAIT)" \
+		"ct_list | grep 'dport=7150' | grep -qE 'TIME_WAIT|CLOSE|LAST_ACK|FIN_WAIT'"
+	teardown_topology
+	echo Y > /sys/module/flowlane/parameters/tcp_closing
 }
 
 # --------------------------------------------------------------------- 5
@@ -259,9 +292,103 @@ scenario_disruption()
 	check "disrupt: flowlane.ko reloads" "flowlane_load >/dev/null"
 }
 
+# --------------------------------------------------------------------- 6
+slow_count() { awk -v r="$1" '$1 == "slowpath" && $2 == r {print $3}' /sys/kernel/debug/flowlane/totals; }
+tun_rx() { rt cat /sys/class/net/tun0/statistics/rx_packets; }
+
+# IPIP (4) or IP6IP6 (6) between the client and the router, the client's
+# traffic to the server inside it.
+tunnel_topology()
+{
+	topology || return
+	if [ "$1" = 4 ]; then
+		cl ip link add tun0 type ipip local 10.0.1.2 remote 10.0.1.1
+		rt ip link add tun0 type ipip local 10.0.1.1 remote 10.0.1.2
+		cl ip addr add 10.9.0.2/30 dev tun0; rt ip addr add 10.9.0.1/30 dev tun0
+	else
+		for ns in cl rt sv; do ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
+		rt sysctl -qw net.ipv6.conf.all.forwarding=1
+		rt ip -6 addr add 2001:db8:1::1/64 dev eth0 nodad; cl ip -6 addr add 2001:db8:1::2/64 dev eth0 nodad
+		cl ip link add tun0 type ip6tnl mode ip6ip6 local 2001:db8:1::2 remote 2001:db8:1::1 encaplimit none
+		rt ip link add tun0 type ip6tnl mode ip6ip6 local 2001:db8:1::1 remote 2001:db8:1::2 encaplimit none
+		cl ip -6 addr add fd00:9::2/64 dev tun0 nodad; rt ip -6 addr add fd00:9::1/64 dev tun0 nodad
+		rt ip -6 addr add 2001:db8:2::1/64 dev eth1 nodad; sv ip -6 addr add 2001:db8:2::2/64 dev eth0 nodad
+		sv ip -6 route add default via 2001:db8:2::1
+	fi
+	cl ip link set tun0 up; rt ip link set tun0 up
+	if [ "$1" = 4 ]; then
+		cl ip route add 10.0.2.0/24 dev tun0 src 10.9.0.2
+		cl ping -c1 -W5 10.0.2.2 >/dev/null
+	else
+		cl ip -6 route add 2001:db8:2::/64 dev tun0 src fd00:9::2
+		cl ping -6 -c1 -W5 2001:db8:2::2 >/dev/null || { sleep 2; cl ping -6 -c1 -W5 2001:db8:2::2 >/dev/null; }
+	fi
+}
+
+# Ten IPIP frames from the client's eth0 to the router whose outer header
+# length is 4 words (16 bytes: shorter than the header itself).
+send_bad_ihl()
+{
+	local dmac smac
+	dmac=$(rt cat /sys/class/net/eth0/address); smac=$(cl cat /sys/class/net/eth0/address)
+	cl python3 -c '
+import socket, sys
+dst, src = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])
+inner = bytes([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]) + socket.inet_aton("10.9.0.2") \
+	+ socket.inet_aton("10.0.2.2") + bytes(20)
+outer = bytes([0x44, 0, 0, 20 + len(inner), 0, 0, 0x40, 0, 64, 4, 0, 0]) \
+	+ socket.inet_aton("10.0.1.2") + socket.inet_aton("10.0.1.1")
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+for _ in range(10):
+	s.send(dst + src + b"\x08\x00" + outer + inner)
+' "$dmac" "$smac"
+}
+
+scenario_tunnel()
+{
+	local v=$1 family=ip srv=10.0.2.2 port=7400 hits0 hits1 rx0 rx1 m0 m1
+	[ "$v" = 6 ] && family=ip6 srv=2001:db8:2::2 port=7600
+	tunnel_topology "$v" || { fail "tunnel$v: topology"; teardown_topology; return; }
+	rt nft -f - <<EOF
+table $family t {
+	flowtable f { hook ingress priority 0; devices = { eth0, eth1 }; }
+	chain y {
+		type filter hook forward priority 0; policy accept;
+		meta l4proto tcp flow add @f
+	}
+}
+EOF
+	sv sh -c "nc -l -p $port > /tmp/tunnel$v.out" &
+	sv_listening tcp $port
+	head -c 3000000 /dev/urandom > /tmp/tunnel$v.in
+	hits0=$(flowlane_hits); rx0=$(tun_rx)
+	cl sh -c "(cat /tmp/tunnel$v.in; sleep 3) | nc -N $srv $port" &
+	sleep 4
+	ct_list | grep "dport=$port" | head -1
+	check "tunnel$v: conntrack shows [OFFLOAD] for the tunnelled flow" "ct_list | grep 'dport=$port' | grep -q OFFLOAD"
+	wait
+	hits1=$(flowlane_hits); rx1=$(tun_rx)
+	echo "tunnel$v: flowlane fastpath hits $((hits1 - hits0)); tun0 received $((rx1 - rx0)) packets"
+	check "tunnel$v: 3 MB arrived intact" "cmp -s /tmp/tunnel$v.in /tmp/tunnel$v.out"
+	check "tunnel$v: packets took flowlane's fastpath (> 100 hits)" "[ $((hits1 - hits0)) -gt 100 ]"
+	check "tunnel$v: the tunnel device saw few of them (< 40)" "[ $((rx1 - rx0)) -lt 40 ]"
+	if [ "$v" = 4 ]; then
+		m0=$(slow_count malformed)
+		send_bad_ihl
+		sleep 1
+		m1=$(slow_count malformed)
+		check "tunnel4: IPIP with ihl 4 went to the classic path as malformed ($m0 -> $m1)" "[ $((m1 - m0)) -ge 10 ]"
+		check "tunnel4: the router still forwards" "cl ping -c1 -W5 10.0.2.2 >/dev/null"
+	fi
+	teardown_topology
+}
+scenario_ipip() { scenario_tunnel 4; }
+scenario_ip6ip6() { scenario_tunnel 6; }
+
 dmesg -C
 flowlane_load || exit 1
-for s in ${*:-scenario_article scenario_udp_expiry scenario_tcp_handback scenario_fin_rst scenario_disruption}; do
+for s in ${*:-scenario_article scenario_udp_expiry scenario_tcp_handback scenario_fin_rst scenario_fin_teardown scenario_disruption scenario_ipip scenario_ip6ip6}; do
 	echo "=== $s"
 	$s
 	check "$s: dmesg clean" "dmesg_clean $s"

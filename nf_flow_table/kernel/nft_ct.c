@@ -23,7 +23,7 @@ static bool flowlane_ct_alive(void *ct)
  * packets INVALID) and restart the timeout of the current state, relative to
  * now, never zero.
  */
-static u32 flowlane_fixup_tcp(struct nf_conn *ct)
+static u32 flowlane_fixup_tcp(struct nf_conn *ct, bool closed)
 {
 	struct nf_tcp_net *tn = nf_tcp_pernet(nf_ct_net(ct));
 	u8 state;
@@ -33,6 +33,15 @@ static u32 flowlane_fixup_tcp(struct nf_conn *ct)
 	for (i = 0; i < 2; i++) {
 		ct->proto.tcp.seen[i].td_maxwin = 0;
 		ct->proto.tcp.seen[i].flags &= ~IP_CT_TCP_FLAG_MAXACK_SET;
+	}
+	/*
+	 * The fastpath carried the FIN or RST: conntrack never saw the close.
+	 * Put the entry in CLOSE, marked as closed by the original side, so that
+	 * a new SYN on the same ports is taken as a reopen, not as invalid.
+	 */
+	if (closed) {
+		ct->proto.tcp.state = TCP_CONNTRACK_CLOSE;
+		ct->proto.tcp.seen[0].flags |= IP_CT_TCP_FLAG_CLOSE_INIT;
 	}
 	state = ct->proto.tcp.state;
 	spin_unlock_bh(&ct->lock);
@@ -55,7 +64,7 @@ static void flowlane_ct_teardown(void *ctp, enum fl_teardown_reason why)
 	clear_bit(IPS_OFFLOAD_BIT, &ct->status);
 	switch (nf_ct_protonum(ct)) {
 	case IPPROTO_TCP:
-		timeout = flowlane_fixup_tcp(ct);
+		timeout = flowlane_fixup_tcp(ct, why == FL_TEARDOWN_TCP_CLOSED);
 		break;
 	case IPPROTO_UDP:
 		timeout = flowlane_fixup_udp(ct);

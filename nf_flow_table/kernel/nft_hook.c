@@ -11,6 +11,7 @@
 #include <net/dst.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
+#include <net/ip_tunnels.h>
 #include <net/ipv6.h>
 #include <net/neighbour.h>
 #include <net/route.h>
@@ -31,11 +32,25 @@ static bool flowlane_prepare_write(struct fl_packet *pkt, fl_u32 len)
 	return true;
 }
 
+/* Room for an outer tunnel header in front of the packet (keeps its contents). */
+static bool flowlane_expand_head(struct fl_packet *pkt, fl_u32 need)
+{
+	struct sk_buff *skb = pkt->priv;
+
+	if (skb_cow_head(skb, need))
+		return false;
+	pkt->data = skb->data;
+	pkt->headlen = skb_headlen(skb);
+	pkt->headroom = skb_headroom(skb);
+	return true;
+}
+
 static void flowlane_packet_of(struct fl_packet *pkt, struct sk_buff *skb,
 			       const struct nf_hook_state *state)
 {
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->prepare_write = flowlane_prepare_write;
+	pkt->expand_head = flowlane_expand_head;
 	pkt->priv = skb;
 	pkt->data = skb->data;
 	pkt->len = skb->len;
@@ -75,16 +90,67 @@ static void flowlane_fastpath(struct flowlane_ft *fft, struct sk_buff *skb,
 	}
 }
 
-/* The core stripped VLAN/PPPoE headers: make the sk_buff say so. */
+/*
+ * The core stripped VLAN/PPPoE and outer tunnel headers, or pushed an outer
+ * tunnel header: make the sk_buff say so. The _rcsum variants keep a
+ * CHECKSUM_COMPLETE sum right over what is left.
+ */
 static void flowlane_decapsulate(struct sk_buff *skb, const struct fl_result *res)
 {
-	if (res->out_data != skb->data)
-		__skb_pull(skb, res->out_data - skb->data);
+	if (res->out_data > skb->data) {
+		skb_pull_rcsum(skb, res->out_data - skb->data);
+	} else if (res->out_data < skb->data) {
+		unsigned int pushed = skb->data - res->out_data;
+
+		__skb_push(skb, pushed);
+		skb_postpush_rcsum(skb, skb->data, pushed);
+	}
 	skb_reset_network_header(skb);
 	skb->protocol = htons(res->out_ethertype);
 	if (skb_vlan_tag_present(skb))
 		__vlan_hwaccel_clear_tag(skb);
 	skb_clear_tstamp(skb);
+}
+
+/* The inner packet is all there is now: no tunnel offload state from the wire. */
+static void flowlane_tunnel_popped(struct sk_buff *skb, const struct fl_result *res)
+{
+	if (!res->tunnel_popped || !skb->encapsulation)
+		return;
+	skb->encapsulation = 0;
+	if (skb_is_gso(skb))
+		skb_shinfo(skb)->gso_type &= ~(SKB_GSO_IPXIP4 | SKB_GSO_IPXIP6);
+}
+
+/*
+ * The core built an outer header at the network header. Segmentation and
+ * checksum offloads must treat what follows as the inner packet (as
+ * iptunnel_handle_offloads() arranges for the tunnel drivers), and an outer
+ * IPv4 header gets an ID chosen as the stack would.
+ */
+static int flowlane_tunnel_pushed(struct net *net, struct sk_buff *skb,
+				  const struct fl_result *res)
+{
+	bool v4 = res->tunnel_pushed == FL_L3_IPV4;
+	unsigned int hlen = v4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	u8 inner = v4 ? ip_hdr(skb)->protocol : ipv6_hdr(skb)->nexthdr;
+	unsigned int inner_hlen = inner == IPPROTO_IPIP ? sizeof(struct iphdr)
+							: sizeof(struct ipv6hdr);
+	int err;
+
+	skb_set_network_header(skb, hlen);
+	skb_set_transport_header(skb, hlen + inner_hlen);
+	err = iptunnel_handle_offloads(skb, v4 ? SKB_GSO_IPXIP4 : SKB_GSO_IPXIP6);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, hlen);
+	if (err)
+		return err;
+	skb_set_inner_ipproto(skb, inner);
+	if (v4) {
+		__ip_select_ident(net, ip_hdr(skb), skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
+		ip_send_check(ip_hdr(skb));
+	}
+	return 0;
 }
 
 static unsigned int flowlane_xmit_xfrm(struct sk_buff *skb, const struct nf_hook_state *state,
@@ -106,11 +172,28 @@ static unsigned int flowlane_xmit_xfrm(struct sk_buff *skb, const struct nf_hook
 	return NF_STOLEN;
 }
 
+/*
+ * Room for @dev's link-layer header before it is built: the packet may have
+ * come in on a device with a shorter one, or grown an outer tunnel header.
+ * NULL when the expansion failed (the packet is freed).
+ */
+static struct sk_buff *flowlane_l2_room(struct sk_buff *skb, const struct net_device *dev)
+{
+	unsigned int hh_len = LL_RESERVED_SPACE(dev);
+
+	if (likely(skb_headroom(skb) >= hh_len) || !dev->header_ops)
+		return skb;
+	return skb_expand_head(skb, hh_len);
+}
+
 static unsigned int flowlane_xmit_neigh(struct sk_buff *skb, struct dst_entry *dst,
 					const struct fl_result *res)
 {
 	struct net_device *outdev = dst->dev;
 
+	skb = flowlane_l2_room(skb, outdev);
+	if (!skb)
+		return NF_STOLEN;
 	skb->dev = outdev;
 	skb_dst_drop(skb);
 	skb_dst_set_noref(skb, dst);
@@ -138,6 +221,9 @@ static unsigned int flowlane_xmit_direct(struct flowlane_ft *fft, struct sk_buff
 		fl_flow_teardown(fft->core, res->flow, FL_TEARDOWN_XMIT_FAILED);
 		return NF_DROP;
 	}
+	skb = flowlane_l2_room(skb, outdev);
+	if (!skb)
+		return NF_STOLEN;
 	skb->dev = outdev;
 	dev_hard_header(skb, outdev, res->out_ethertype, x->h_dest, x->h_source, skb->len);
 	dev_queue_xmit(skb);
@@ -163,6 +249,9 @@ unsigned int flowlane_hook(void *priv, struct sk_buff *skb, const struct nf_hook
 		return NF_DROP;
 	}
 	flowlane_decapsulate(skb, &res);
+	flowlane_tunnel_popped(skb, &res);
+	if (res.tunnel_pushed && flowlane_tunnel_pushed(state->net, skb, &res))
+		return NF_DROP;
 	switch (res.xmit_kind) {
 	case FL_XMIT_XFRM:
 		return flowlane_xmit_xfrm(skb, state, res.xmit->route);

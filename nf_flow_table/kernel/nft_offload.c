@@ -11,6 +11,8 @@
 #include <net/dst.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
+#include <net/ip6_tunnel.h>
+#include <net/ip_tunnels.h>
 #include <net/neighbour.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_extend.h>
@@ -33,6 +35,8 @@ struct flowlane_route_dir {
 	int out_hw_ifindex;
 	u8 h_source[ETH_ALEN];
 	u8 h_dest[ETH_ALEN];
+	struct fl_tunnel in_tun; /* the IP tunnel this direction arrives in, if any */
+	u16 tun_mtu;             /* leaving through a tunnel: the inner packet's MTU */
 };
 
 struct flowlane_route {
@@ -230,6 +234,106 @@ static void flowlane_default_path(struct flowlane_route *r, struct dst_entry *ds
 	r->d[dir].kind = flowlane_xmit_kind(dst);
 }
 
+static u16 flowlane_mtu(struct dst_entry *dst, bool v4)
+{
+	unsigned int mtu = v4 ? ip_dst_mtu_maybe_forward(dst, true)
+			      : ip6_dst_mtu_maybe_forward(dst, true);
+
+	return min_t(unsigned int, mtu, 0xffff);
+}
+
+/* ----------------------------------------------------------------- tunnels */
+
+/*
+ * A point-to-point IPIP ("ipip") or ip6tnl device without extra encapsulation
+ * (FOU/GUE) or metadata mode: its endpoints as the fastpath's tunnel, seen
+ * from the packets that arrive in it (source: the remote end).
+ */
+static bool flowlane_tunnel_of(const struct net_device *dev, u8 inner, struct fl_tunnel *tun)
+{
+	const char *kind = dev->rtnl_link_ops ? dev->rtnl_link_ops->kind : NULL;
+
+	memset(tun, 0, sizeof(*tun));
+	if (kind && !strcmp(kind, "ipip") && inner == FL_L3_IPV4) {
+		const struct ip_tunnel *t = netdev_priv(dev);
+
+		if (t->collect_md || t->encap.type != TUNNEL_ENCAP_NONE ||
+		    !t->parms.iph.saddr || !t->parms.iph.daddr)
+			return false;
+		memcpy(tun->src.b, &t->parms.iph.daddr, 4);
+		memcpy(tun->dst.b, &t->parms.iph.saddr, 4);
+		tun->l3proto = FL_L3_IPV4;
+		return true;
+	}
+	if (kind && !strcmp(kind, "ip6tnl")) {
+		const struct ip6_tnl *t = netdev_priv(dev);
+		u8 want = inner == FL_L3_IPV4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+
+		if (t->parms.collect_md || (t->parms.proto && t->parms.proto != want) ||
+		    ipv6_addr_any(&t->parms.laddr) || ipv6_addr_any(&t->parms.raddr))
+			return false;
+		memcpy(tun->src.b, &t->parms.raddr, 16);
+		memcpy(tun->dst.b, &t->parms.laddr, 16);
+		tun->l3proto = FL_L3_IPV6;
+		return true;
+	}
+	return false;
+}
+
+/* The underlay route toward a tunnel's remote end. */
+static struct dst_entry *flowlane_underlay_route(const struct nft_pktinfo *pkt,
+						 const struct fl_tunnel *tun)
+{
+	struct dst_entry *dst = NULL;
+	struct flowi fl;
+
+	memset(&fl, 0, sizeof(fl));
+	if (tun->l3proto == FL_L3_IPV4) {
+		memcpy(&fl.u.ip4.daddr, tun->src.b, 4);
+		memcpy(&fl.u.ip4.saddr, tun->dst.b, 4);
+		fl.u.ip4.flowi4_mark = pkt->skb->mark;
+		fl.u.ip4.flowi4_flags = FLOWI_FLAG_ANYSRC;
+		nf_route(nft_net(pkt), &dst, &fl, false, NFPROTO_IPV4);
+	} else {
+		memcpy(&fl.u.ip6.daddr, tun->src.b, 16);
+		memcpy(&fl.u.ip6.saddr, tun->dst.b, 16);
+		fl.u.ip6.flowi6_mark = pkt->skb->mark;
+		fl.u.ip6.flowi6_flags = FLOWI_FLAG_ANYSRC;
+		nf_route(nft_net(pkt), &dst, &fl, false, NFPROTO_IPV6);
+	}
+	return dst;
+}
+
+/*
+ * Direction @d leaves through a tunnel device whose underlay device the
+ * flowtable hooks: the fastpath encapsulates it and sends it on the underlay
+ * route, and decapsulates the other direction where it arrives. Otherwise the
+ * tunnel device is an ordinary egress (and ingress, if hooked).
+ */
+static void flowlane_tunnel_path(const struct nft_pktinfo *pkt, const struct nft_flowtable *ft,
+				 struct flowlane_route *r, enum ip_conntrack_dir d)
+{
+	struct flowlane_route_dir *out = &r->d[d], *in = &r->d[!d];
+	bool v4 = nft_pf(pkt) == NFPROTO_IPV4;
+	struct dst_entry *under;
+	struct fl_tunnel tun;
+
+	if (!flowlane_tunnel_of(out->dst->dev, v4 ? FL_L3_IPV4 : FL_L3_IPV6, &tun))
+		return;
+	under = flowlane_underlay_route(pkt, &tun);
+	if (!under)
+		return;
+	if (!flowlane_ft_has_dev(ft, under->dev) || dst_xfrm(under)) {
+		dst_release(under);
+		return;
+	}
+	out->tun_mtu = flowlane_mtu(out->dst, v4);
+	dst_release(out->dst);
+	out->dst = under;
+	in->in_ifindex = under->dev->ifindex;
+	in->in_tun = tun;
+}
+
 /* The reverse route: toward the sender of this packet, leaving where it came in. */
 static void flowlane_reverse_flowi(const struct nft_pktinfo *pkt, const struct nf_conn *ct,
 				   enum ip_conntrack_dir dir, struct dst_entry *this_dst,
@@ -276,6 +380,12 @@ static int flowlane_routes(const struct nft_pktinfo *pkt, const struct nf_conn *
 	}
 	flowlane_default_path(r, this_dst, dir);
 	flowlane_default_path(r, other_dst, !dir);
+	if (r->d[dir].kind == FL_XMIT_NEIGH)
+		flowlane_tunnel_path(pkt, ft, r, dir);
+	if (r->d[!dir].kind == FL_XMIT_NEIGH)
+		flowlane_tunnel_path(pkt, ft, r, !dir);
+	if (r->d[dir].in_tun.l3proto || r->d[!dir].in_tun.l3proto)
+		return 0; /* tunnel flows leave through the neighbour layer */
 	if (r->d[dir].kind == FL_XMIT_NEIGH && r->d[!dir].kind == FL_XMIT_NEIGH) {
 		flowlane_forward_path(r, ct, dir, ft);
 		flowlane_forward_path(r, ct, !dir, ft);
@@ -306,20 +416,12 @@ static void flowlane_tuple_of(struct fl_tuple *t, const struct nf_conn *ct,
 		t->encap[i] = rd->in_encap[n - 1 - i];
 }
 
-static u16 flowlane_mtu(struct dst_entry *dst, bool v4)
-{
-	unsigned int mtu = v4 ? ip_dst_mtu_maybe_forward(dst, true)
-			      : ip6_dst_mtu_maybe_forward(dst, true);
-
-	return min_t(unsigned int, mtu, 0xffff);
-}
-
 /* Hands @rd's route reference to the xmit description (or drops it for direct xmit). */
 static void flowlane_xmit_of(struct fl_xmit *x, struct flowlane_route_dir *rd, bool v4)
 {
 	memset(x, 0, sizeof(*x));
 	x->kind = rd->kind;
-	x->mtu = flowlane_mtu(rd->dst, v4);
+	x->mtu = rd->tun_mtu ?: flowlane_mtu(rd->dst, v4);
 	if (rd->kind == FL_XMIT_DIRECT) {
 		x->ifindex = rd->out_ifindex;
 		x->hw_ifindex = rd->out_hw_ifindex;
@@ -329,7 +431,9 @@ static void flowlane_xmit_of(struct fl_xmit *x, struct flowlane_route_dir *rd, b
 	} else {
 		x->ifindex = rd->dst->dev->ifindex;
 		x->route = rd->dst;
-		x->route_cookie = v4 ? 0 : rt6_get_cookie((struct rt6_info *)rd->dst);
+		/* The route's own family: a tunnel's underlay may differ from the flow's. */
+		x->route_cookie = rd->dst->ops->family == AF_INET6 ?
+				  rt6_get_cookie((struct rt6_info *)rd->dst) : 0;
 	}
 	rd->dst = NULL;
 }
@@ -355,13 +459,14 @@ static void flowlane_ct_tcp_liberal(struct nf_conn *ct)
 static int flowlane_add(struct flowlane_ft *fft, struct nf_conn *ct, struct flowlane_route *r)
 {
 	bool v4 = nf_ct_l3num(ct) == NFPROTO_IPV4;
-	struct fl_flow_params p;
+	struct fl_flow_params p = {};
 	struct fl_flow *flow;
 	int d, err;
 
 	for (d = 0; d < 2; d++) {
 		flowlane_tuple_of(&p.tuple[d], ct, d, &r->d[d]);
 		flowlane_xmit_of(&p.xmit[d], &r->d[d], v4);
+		p.tun[d] = r->d[d].in_tun;
 	}
 	p.ct = ct;
 	err = fl_flow_create(fft->core, &p, &flow);

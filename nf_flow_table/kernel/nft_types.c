@@ -34,6 +34,15 @@ static u8 flowlane_core_family(int family)
 	}
 }
 
+/*
+ * TCP teardown: upstream's since Linux 6.14 (FIN/RST -> closing, SYN reopens)
+ * by default on every kernel; 0 restores 6.1's immediate teardown. Read when a
+ * flowtable is created.
+ */
+static bool flowlane_tcp_closing = true;
+module_param_named(tcp_closing, flowlane_tcp_closing, bool, 0644);
+MODULE_PARM_DESC(tcp_closing, "FIN/RST move flows to a closing state instead of tearing them down (default: 1)");
+
 static int flowlane_ft_init(struct nf_flowtable *nf)
 {
 	struct fl_flowtable_config cfg = {
@@ -48,6 +57,8 @@ static int flowlane_ft_init(struct nf_flowtable *nf)
 		cfg.flags |= FL_FLOWTABLE_COUNTER;
 	if (nf_flowtable_hw_offload(nf))
 		cfg.flags |= FL_FLOWTABLE_HW_OFFLOAD;
+	if (flowlane_tcp_closing)
+		cfg.flags |= FL_FLOWTABLE_TCP_CLOSING;
 	fft = kzalloc(sizeof(*fft), GFP_KERNEL);
 	if (!fft)
 		return -ENOMEM;

@@ -221,6 +221,7 @@ TEST_CASE("tunnel: IPIP, IP6IP6 and IPv4-in-IPv6 flows decapsulate in, encapsula
 		in.go(tab.ft);
 		REQUIRE(in.res.verdict == FL_VERDICT_XMIT);
 		CHECK(in.res.tunnel_pushed == 0);
+		CHECK(in.res.tunnel_popped == (k.outer == 4 ? FL_L3_IPV4 : FL_L3_IPV6));
 		CHECK(in.res.out_ethertype == (k.inner == 4 ? FL_ETH_P_IPV4 : FL_ETH_P_IPV6));
 		CHECK(in.res.l3_offset == 14); // the server side: plain Ethernet
 		IpView v = read_ip(in.l3());
@@ -238,6 +239,7 @@ TEST_CASE("tunnel: IPIP, IP6IP6 and IPv4-in-IPv6 flows decapsulate in, encapsula
 		out.go(tab.ft);
 		REQUIRE(out.res.verdict == FL_VERDICT_XMIT);
 		CHECK(out.res.tunnel_pushed == (k.outer == 4 ? FL_L3_IPV4 : FL_L3_IPV6));
+		CHECK(out.res.tunnel_popped == 0);
 		CHECK(out.res.out_ethertype == (k.outer == 4 ? FL_ETH_P_IPV4 : FL_ETH_P_IPV6));
 		CHECK(addr_at(k.outer, out.res.nexthop.b) == t.remote);
 		const uint8_t *oh = out.l3();
