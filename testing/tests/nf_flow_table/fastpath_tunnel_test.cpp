@@ -456,3 +456,37 @@ TEST_CASE("tunnel: flow parameters are checked", "[fastpath][tunnel]")
 	tab.add(tunnel_params(a));
 	CHECK(fl_flowtable_count(tab.ft) == 1);
 }
+
+TEST_CASE("xfrm: IPv6 flows over IPsec routes take the fastpath like IPv4's", "[fastpath][xfrm]")
+{
+	TestPlatform plat;
+	for (int ipver : {4, 6}) {
+		CAPTURE(ipver);
+		TunnelSpec t = spec_for(ipver, ipver);
+		FakeRoute out, back;
+		FakeCt ct;
+		t.flow.xmit_kind = FL_XMIT_XFRM;
+		t.flow.route[0] = &out;
+		t.flow.route[1] = &back;
+		t.flow.ct = &ct;
+		Table tab;
+		tab.add(make_params(t.flow));
+		FrameSpec fs = flow_frame(t.flow, FL_DIR_ORIGINAL);
+		fs.ttl = 9;
+		Run r(build_frame(fs), t.flow.client_if);
+		r.pkt.flags = 0; // the kernel hands IPsec packets to dst_output at L3
+		r.go(tab.ft);
+		REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
+		CHECK(r.res.xmit_kind == FL_XMIT_XFRM);
+		CHECK(r.res.xmit->route == &out);
+		CHECK(r.res.l3_offset == 0);
+		CHECK(read_ip(r.l3()).ttl == 8);
+		CHECK(verify_checksums(r.l3(), r.l3_len()) == "");
+		// The policy changed (a stale bundle): the flow goes back to conntrack.
+		out.valid = false;
+		Run stale(build_frame(fs), t.flow.client_if);
+		stale.go(tab.ft);
+		CHECK(stale.res.reason == FL_SLOW_ROUTE_STALE);
+		CHECK(ct.last_reason == FL_TEARDOWN_ROUTE_STALE);
+	}
+}
