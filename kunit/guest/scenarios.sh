@@ -65,6 +65,7 @@ teardown_topology()
 
 chain_packets() { rt nft list chain ip filter y | awk '/counter packets/ {print $3}'; }
 ct_list() { rt conntrack -L 2>/dev/null; }
+ct_list6() { rt conntrack -L -f ipv6 2>/dev/null; }
 
 # Remaining seconds of a conntrack entry matching $1 (first match).
 ct_timeout() { ct_list | grep -- "$1" | head -1 | awk '{print $3}'; }
@@ -345,8 +346,8 @@ for _ in range(10):
 
 scenario_tunnel()
 {
-	local v=$1 family=ip srv=10.0.2.2 port=7400 hits0 hits1 rx0 rx1 m0 m1
-	[ "$v" = 6 ] && family=ip6 srv=2001:db8:2::2 port=7600
+	local v=$1 family=ip srv=10.0.2.2 port=7400 hits0 hits1 rx0 rx1 m0 m1 ct=ct_list
+	[ "$v" = 6 ] && family=ip6 srv=2001:db8:2::2 port=7600 ct=ct_list6
 	tunnel_topology "$v" || { fail "tunnel$v: topology"; teardown_topology; return; }
 	rt nft -f - <<EOF
 table $family t {
@@ -363,8 +364,8 @@ EOF
 	hits0=$(flowlane_hits); rx0=$(tun_rx)
 	cl sh -c "(cat /tmp/tunnel$v.in; sleep 3) | nc -N $srv $port" &
 	sleep 4
-	ct_list | grep "dport=$port" | head -1
-	check "tunnel$v: conntrack shows [OFFLOAD] for the tunnelled flow" "ct_list | grep 'dport=$port' | grep -q OFFLOAD"
+	$ct | grep "dport=$port" | head -1
+	check "tunnel$v: conntrack shows [OFFLOAD] for the tunnelled flow" "$ct | grep 'dport=$port' | grep -q OFFLOAD"
 	wait
 	hits1=$(flowlane_hits); rx1=$(tun_rx)
 	echo "tunnel$v: flowlane fastpath hits $((hits1 - hits0)); tun0 received $((rx1 - rx0)) packets"
