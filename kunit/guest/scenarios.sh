@@ -346,8 +346,9 @@ for _ in range(10):
 
 scenario_tunnel()
 {
-	local v=$1 family=ip srv=10.0.2.2 port=7400 hits0 hits1 rx0 rx1 m0 m1 ct=ct_list
-	[ "$v" = 6 ] && family=ip6 srv=2001:db8:2::2 port=7600 ct=ct_list6
+	local v=$1 family=ip srv=10.0.2.2 port=7400 hits0 hits1 rx0 rx1 m0 m1 ct=ct_list six=
+	# OpenBSD nc listens on IPv4 only unless told otherwise.
+	[ "$v" = 6 ] && family=ip6 srv=2001:db8:2::2 port=7600 ct=ct_list6 six=-6
 	tunnel_topology "$v" || { fail "tunnel$v: topology"; teardown_topology; return; }
 	rt nft -f - <<EOF
 table $family t {
@@ -359,7 +360,7 @@ table $family t {
 }
 EOF
 	# Bounded: a stalled transfer fails the checks instead of hanging the guest.
-	sv sh -c "timeout 240 nc -l -p $port > /tmp/tunnel$v.out" &
+	sv sh -c "timeout 240 nc $six -l -p $port > /tmp/tunnel$v.out" &
 	sv_listening tcp $port
 	head -c 3000000 /dev/urandom > /tmp/tunnel$v.in
 	hits0=$(flowlane_hits); rx0=$(tun_rx)
@@ -388,8 +389,8 @@ scenario_ip6ip6() { scenario_tunnel 6; }
 
 dmesg -C
 flowlane_load || exit 1
-# scenario_ip6ip6 is run on request only: its transfer stalled in the one
-# guest run so far (see Documentation/nft.rst, IP tunnels).
+# scenario_ip6ip6 is run on request only until it has passed in a guest: its
+# first run hung on an IPv4-only listener (fixed, not re-run yet).
 for s in ${*:-scenario_article scenario_udp_expiry scenario_tcp_handback scenario_fin_rst scenario_fin_teardown scenario_disruption scenario_ipip}; do
 	echo "=== $s"
 	$s
