@@ -211,14 +211,19 @@ op_fault()
 OPS=(ft_add ft_update ft_update ft_delete flush_reload dev_add dev_add dev_del dev_del
 	route route neigh mtu ct_flush timeouts reload_module fault fault fault)
 
+# Rounds of every operation kind in a random order (so a short run still does each
+# kind), until the time is up; a fault site is armed from the start.
 churn()
 {
 	local end=$(( $(date +%s) + secs )) op
+	op_fault
 	while [ "$(date +%s)" -lt $end ]; do
-		op=$(pick "${OPS[@]}")
-		[ "$op" = fault ] || op_done "$op"
-		"op_$op"
-		sleep "0.$((RANDOM % 5))"
+		for op in $(printf '%s\n' "${OPS[@]}" | shuf --random-source=<(yes $RANDOM)); do
+			[ "$(date +%s)" -lt $end ] || break
+			[ "$op" = fault ] || op_done "$op"
+			"op_$op"
+			sleep "0.$((RANDOM % 3))"
+		done
 	done
 	faults_collect
 }

@@ -181,7 +181,9 @@ def send(args):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((args.ifname, 0))
     dst, src = bytes.fromhex(args.dst_mac.replace(":", "")), bytes.fromhex(args.src_mac.replace(":", ""))
-    st = dict(sent=0, refused=0, from_corpus=len(corpus), corpus_frames=0, short=0)
+    # pre_hook: VLAN-tagged frames too short for the tag, which the receive path drops
+    # (skb_vlan_untag) before any ingress hook sees them.
+    st = dict(sent=0, refused=0, from_corpus=len(corpus), corpus_frames=0, short=0, pre_hook=0)
     for i in range(args.count):
         if corpus and i % 4 == 0:
             et, payload = frame_from_corpus(corpus[(i // 4) % len(corpus)])
@@ -193,6 +195,7 @@ def send(args):
         try:
             s.send(frame)
             st["sent"] += 1
+            st["pre_hook"] += frame[12:14] in (b"\x81\x00", b"\x88\xa8") and len(frame) < 22
         except OSError:
             st["refused"] += 1  # shorter than a header or longer than the MTU
     with open(args.stats, "w") as f:
