@@ -4,6 +4,8 @@ CLI_TEST_PACKAGES := tcpdump iproute2 python3
 .PHONY: check-cli
 check-cli: $(REL)/flowlane
 	@scripts/need-packages $(CLI_TEST_PACKAGES)
+	@echo "--- simulator layers"
+	testing/tests/sim/layers.sh
 	@echo "--- CLI"
 	testing/tests/cli/cli_test.sh $(TOP)/$(REL)/flowlane
 CHECK_TARGETS += check-cli

@@ -7,7 +7,7 @@
 
 #include "sim/router/router.h"
 #include "sim/router/router_internal.h"
-#include "sim/run/views.h"
+#include "sim/router/nic_views.h"
 
 namespace flsim {
 

@@ -12,7 +12,7 @@
 #include "sim/net/frames.h"
 #include "testing/fakes/offload_rig.h"
 #include "sim/router/mock_nic.h"
-#include "sim/run/views.h"
+#include "sim/router/nic_views.h"
 
 using namespace flfake;
 

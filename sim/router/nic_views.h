@@ -3,8 +3,8 @@
 // Text views users know: `tc -s filter show`-style dumps of the rules a (mock)
 // device holds, and a `conntrack -L`-style listing of a flowtable's flows with
 // [OFFLOAD] / [HW_OFFLOAD].
-#ifndef FLOWLANE_HARNESS_VIEWS_H
-#define FLOWLANE_HARNESS_VIEWS_H
+#ifndef FLOWLANE_SIM_ROUTER_NIC_VIEWS_H
+#define FLOWLANE_SIM_ROUTER_NIC_VIEWS_H
 
 #include <functional>
 #include <string>
@@ -37,4 +37,4 @@ std::vector<FlowLine> conntrack_list(struct fl_flowtable *ft);
 
 } // namespace flviews
 
-#endif // FLOWLANE_HARNESS_VIEWS_H
+#endif // FLOWLANE_SIM_ROUTER_NIC_VIEWS_H

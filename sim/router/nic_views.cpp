@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "sim/run/views.h"
+#include "sim/router/nic_views.h"
 
 #include <arpa/inet.h>
 
