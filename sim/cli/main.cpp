@@ -52,6 +52,7 @@ sim options:
                            "udp [2001:db8:1::2]:5000 [2001:db8:2::2]:53 close none"
                          options: packets N, size BYTES, gap MS, close fin|rst|none
   -o, --outdir DIR       write what leaves each device to DIR/DEV.pcap
+      --inputs           with -o, also what arrived on each device: DIR/DEV.in.pcap
       --json             machine-readable output on stdout
       --idle S           afterwards let S seconds of virtual time pass (default 35)
       --tcp-timeout S    flowtable TCP timeout (default 30)
@@ -68,7 +69,7 @@ struct Args {
 	std::string ruleset, topology, netns, outdir;
 	std::vector<std::pair<std::string, std::string>> pcaps;
 	std::vector<std::string> convs;
-	bool json = false, trace = true, progress = false;
+	bool json = false, trace = true, progress = false, inputs = false;
 	uint32_t idle = 35, tcp_timeout = 0, udp_timeout = 0;
 };
 
@@ -119,6 +120,8 @@ Args parse_args(int argc, char **argv)
 			a.pcaps.push_back({v.substr(0, eq), v.substr(eq + 1)});
 		} else if (o == "--json")
 			a.json = true;
+		else if (o == "--inputs")
+			a.inputs = true;
 		else if (o == "--no-trace")
 			a.trace = false;
 		else if (o == "--progress")
@@ -183,6 +186,7 @@ int run_sim(Ruleset rs, Topology topo, const std::vector<Conversation> &convs, c
 	so.conversations = convs;
 	so.idle_s = a.idle;
 	so.outdir = a.outdir;
+	so.inputs = a.inputs;
 	so.progress = a.progress && !a.json;
 	Session session(r);
 	std::string err = session.run(so);

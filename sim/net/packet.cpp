@@ -69,6 +69,55 @@ bool parse_l3(const Bytes &f, PacketView &v)
 	return false;
 }
 
+// The MSS option of a SYN (RFC 9293 3.2), 0 when it has none.
+uint16_t tcp_mss_option(const uint8_t *opt, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint8_t kind = opt[i];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || opt[i + 1] < 2 || i + opt[i + 1] > n)
+			break;
+		if (kind == 2 && opt[i + 1] == 4)
+			return get16(opt + i + 2);
+		i += opt[i + 1];
+	}
+	return 0;
+}
+
+// The pseudo-header sum (addresses, protocol, L4 length), folded, not inverted.
+uint16_t pseudo_sum(const Bytes &f, const PacketView &v)
+{
+	size_t alen = v.ipver == 4 ? 4 : 16;
+	size_t saddr = v.l3 + (v.ipver == 4 ? 12 : 8);
+	uint32_t s = sum16(&f[saddr], 2 * alen) + v.proto + static_cast<uint32_t>(v.end - v.l4);
+	return static_cast<uint16_t>(~fold_not(s));
+}
+
+size_t l4_csum_at(const PacketView &v) { return v.l4 + (v.proto == 6 ? 16 : 6); }
+
+// A field that does not verify as a full checksum but holds exactly the
+// pseudo-header sum is partial: what Linux writes before handing the packet
+// to a checksumming device, and what a capture on that host records.
+bool detect_partial(const Bytes &f, const PacketView &v)
+{
+	size_t at = l4_csum_at(v);
+	if (!v.has_ports() || at + 2 > v.end)
+		return false;
+	uint16_t field = get16(&f[at]);
+	if (v.proto == 17 && v.ipver == 4 && field == 0)
+		return false; // no checksum
+	if (field != pseudo_sum(f, v))
+		return false;
+	size_t len = v.end - v.l4;
+	uint32_t full = sum16(&f[v.l4], len, pseudo_sum(f, v));
+	return fold_not(full) != 0; // a full checksum that verifies wins the tie
+}
+
 void parse_l4(const Bytes &f, PacketView &v)
 {
 	if (v.fragment)
@@ -78,29 +127,35 @@ void parse_l4(const Bytes &f, PacketView &v)
 	if ((v.proto == 6 && avail >= 20) || (v.proto == 17 && avail >= 8)) {
 		v.sport = get16(l4);
 		v.dport = get16(l4 + 2);
+		v.l4hdr = 8;
 	}
 	if (v.proto == 6 && avail >= 20) {
 		v.seq = get32(l4 + 4);
 		v.ack = get32(l4 + 8);
 		v.tcp_flags = l4[13];
+		size_t doff = (l4[12] >> 4) * 4u;
+		v.l4hdr = doff >= 20 && doff <= avail ? doff : 20;
+		if (v.tcp_flags & 0x02)
+			v.mss = tcp_mss_option(l4 + 20, v.l4hdr - 20);
 	}
+	v.csum_partial = detect_partial(f, v);
 }
 
 void l4_checksum(Bytes &f, const PacketView &v)
 {
 	if (!v.has_ports())
 		return;
-	size_t at = v.l4 + (v.proto == 6 ? 16 : 6);
+	size_t at = l4_csum_at(v);
 	if (at + 2 > v.end)
 		return;
+	if (v.csum_partial) {
+		put16(&f[at], pseudo_sum(f, v)); // the device adds the rest
+		return;
+	}
 	if (v.proto == 17 && v.ipver == 4 && get16(&f[at]) == 0)
 		return; // no checksum stays so
-	size_t alen = v.ipver == 4 ? 4 : 16;
-	size_t saddr = v.l3 + (v.ipver == 4 ? 12 : 8);
-	size_t len = v.end - v.l4;
-	uint32_t s = sum16(&f[saddr], 2 * alen) + v.proto + static_cast<uint32_t>(len);
 	put16(&f[at], 0);
-	uint16_t c = fold_not(sum16(&f[v.l4], len, s));
+	uint16_t c = fold_not(sum16(&f[v.l4], v.end - v.l4, pseudo_sum(f, v)));
 	put16(&f[at], v.proto == 17 && c == 0 ? 0xffff : c);
 }
 

@@ -99,6 +99,21 @@ const Link *Topology::lower(const Link &l) const
 	return cur;
 }
 
+bool Topology::is_up(const Link &l) const
+{
+	const Link *cur = &l;
+	for (int depth = 0; depth < 4; depth++) {
+		if (!cur->up)
+			return false;
+		if (cur->kind != "vlan")
+			return true;
+		cur = link(cur->parent);
+		if (!cur)
+			return false;
+	}
+	return true;
+}
+
 namespace {
 
 struct Word {

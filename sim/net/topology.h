@@ -70,6 +70,9 @@ struct Topology {
 	const Link *link(int ifindex) const;
 	// The physical device a link sends through (a VLAN's lower device, itself otherwise).
 	const Link *lower(const Link &l) const;
+	// Administratively up, and so is every device under it (a VLAN device
+	// over a down lower device has no carrier). Links start down, as in Linux.
+	bool is_up(const Link &l) const;
 };
 
 bool parse_ip(const std::string &s, IpAddr &out);

@@ -112,6 +112,17 @@ CtInfo Conntrack::lookup(const PacketView &v, uint64_t now_ms)
 	return ci;
 }
 
+const Conn *Conntrack::find(const PacketView &v, int &dir) const
+{
+	if (!v.has_ports())
+		return nullptr;
+	auto it = index_.find(CtTuple{v.src, v.dst, v.proto, v.sport, v.dport});
+	if (it == index_.end() || it->second.first->dying)
+		return nullptr;
+	dir = it->second.second;
+	return it->second.first;
+}
+
 void Conntrack::tcp_update(Conn &c, int dir, uint8_t flags)
 {
 	bool syn = flags & 0x02, ack = flags & 0x10, fin = flags & 0x01, rst = flags & 0x04;
@@ -153,6 +164,8 @@ void Conntrack::update(const CtInfo &ci, const PacketView &v, uint64_t now_ms)
 	}
 	if (c->orig.proto == 6)
 		tcp_update(*c, ci.dir, v.tcp_flags);
+	if (v.mss)
+		c->mss[ci.dir] = v.mss;
 	c->packets[ci.dir]++;
 	c->bytes[ci.dir] += v.l3len();
 	if (!c->offload)

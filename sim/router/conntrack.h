@@ -45,6 +45,7 @@ struct Conn {
 	int flow_refs = 0;                     // flows holding this entry
 	std::string last_teardown;            // why the flowtable last gave it back
 	bool closing_fin[2] = {false, false}; // FIN seen per direction
+	uint16_t mss[2] = {0, 0};             // TCP: the MSS each direction's SYN announced
 };
 
 // What conntrack says about one packet.
@@ -61,6 +62,8 @@ public:
 	// Find or create the entry of @v (prerouting). TCP without SYN and no
 	// entry: picked up mid-stream, as Linux does by default.
 	CtInfo lookup(const PacketView &v, uint64_t now_ms);
+	// The live entry of @v, if any, without creating one; @dir: its direction.
+	const Conn *find(const PacketView &v, int &dir) const;
 	// The packet went through: TCP state, reply seen, timeouts, accounting.
 	void update(const CtInfo &ci, const PacketView &v, uint64_t now_ms);
 	// First packet leaves the box: the entry becomes confirmed.

@@ -53,7 +53,8 @@ std::vector<EmittedFrame> Router::receive(const std::string &dev, const Bytes &f
 	tl.t_ms = now_ms_;
 	tl.seq = ++seq_;
 	tl.dev = dev;
-	auto v = parse_packet(frame);
+	// The frame is parsed once; every stage below reads this view.
+	std::optional<PacketView> v = parse_packet(frame);
 	tl.summary = v ? v->summary() : "non-IP frame (" + std::to_string(frame.size()) + " bytes)";
 	stats_.received++;
 	const Link *phys = topo_.link(dev);
@@ -61,12 +62,45 @@ std::vector<EmittedFrame> Router::receive(const std::string &dev, const Bytes &f
 		tl.path = "ignored";
 		tl.reason = "no such device";
 		stats_.ignored++;
-	} else if (!try_hardware(*phys, frame, tl, out) && !try_fastpath(*phys, frame, tl, out)) {
-		classic(*phys, frame, tl, out);
+	} else if (!topo_.is_up(*phys)) {
+		tl.path = "drop";
+		tl.reason = dev + " is down";
+		stats_.dropped++;
+	} else if (!try_hardware(*phys, frame, tl, out)) {
+		if (v)
+			mark_gso(*phys, *v);
+		FastpathOutcome fast = try_fastpath(*phys, frame, v ? &*v : nullptr, tl, out);
+		if (!fast.sent && v) {
+			classic(*phys, frame, *v, fast, tl, out);
+		} else if (!fast.sent) {
+			tl.path = "ignored";
+			tl.reason = "not an IP packet";
+			stats_.ignored++;
+		}
 	}
 	trace_.push_back(tl);
 	flplat::run_pending(); // the workqueue gets to run soon after
 	return out;
+}
+
+// A TCP packet longer than its wire's MTU cannot have crossed that wire whole:
+// the capturing host built it by GRO (receive) or handed it to TSO (send). Its
+// segments carry what the connection's MSS allows, within the wire's MTU.
+void Router::mark_gso(const Link &phys, PacketView &v) const
+{
+	if (v.proto != 6 || v.fragment || !v.l4hdr || v.l3len() <= static_cast<size_t>(phys.mtu))
+		return;
+	size_t hdrs = (v.l4 - v.l3) + v.l4hdr;
+	if (hdrs >= static_cast<size_t>(phys.mtu))
+		return;
+	size_t seg = static_cast<size_t>(phys.mtu) - hdrs;
+	int dir = 0;
+	const Conn *c = ct_.find(v, dir);
+	uint16_t mss = c ? c->mss[!dir] : 0; // the receiver's announcement bounds the sender
+	size_t opts = v.l4hdr - 20;
+	if (mss > opts && mss - opts < seg)
+		seg = mss - opts;
+	v.gso_size = static_cast<uint16_t>(std::min<size_t>(seg, 0xffff));
 }
 
 bool Router::try_hardware(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out)
@@ -88,8 +122,15 @@ bool Router::try_hardware(const Link &phys, const Bytes &frame, TraceLine &tl, s
 	return false;
 }
 
-bool Router::try_fastpath(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out)
+std::string Router::FastpathOutcome::slow_reason() const
 {
+	return tried ? fl_slow_reason_name(why) : "no flowtable";
+}
+
+Router::FastpathOutcome Router::try_fastpath(const Link &phys, const Bytes &frame, const PacketView *v,
+					     TraceLine &tl, std::vector<EmittedFrame> &out)
+{
+	FastpathOutcome fo;
 	for (auto &ft : flowtables_) {
 		if (std::find(ft->ifindexes.begin(), ft->ifindexes.end(), phys.ifindex) == ft->ifindexes.end())
 			continue;
@@ -102,6 +143,12 @@ bool Router::try_fastpath(const Link &phys, const Bytes &frame, TraceLine &tl, s
 		pkt.iifindex = phys.ifindex;
 		pkt.entry = FL_ENTRY_L2;
 		pkt.flags = FL_PKT_BUILD_L2;
+		if (v && v->csum_partial)
+			pkt.flags |= FL_PKT_CSUM_PARTIAL;
+		if (v && v->gso_size) {
+			pkt.flags |= FL_PKT_GSO;
+			pkt.gso_size = v->gso_size;
+		}
 		struct fl_result res;
 		fl_rcu_read_lock();
 		fl_fastpath(ft->core, &pkt, &res);
@@ -117,12 +164,15 @@ bool Router::try_fastpath(const Link &phys, const Bytes &frame, TraceLine &tl, s
 		fl_rcu_read_unlock();
 		if (egress) {
 			stats_.fast++;
-			return true;
+			fo.sent = true;
+			return fo;
 		}
-		if (tl.reason.empty() || tl.reason == "no-entry")
-			tl.reason = fl_slow_reason_name(res.reason);
+		// The first table with something to say beyond a miss gives the reason.
+		if (!fo.tried || fo.why == FL_SLOW_NO_ENTRY)
+			fo.why = static_cast<enum fl_slow_reason>(res.reason);
+		fo.tried = true;
 	}
-	return false;
+	return fo;
 }
 
 const Link *Router::logical_input(const Link &phys, const PacketView &v) const
@@ -149,7 +199,7 @@ bool Router::bridge_switch(const Link &port, const Link &bridge, const Bytes &fr
 		return false;
 	const Link *dst = egress_port(bridge, v.dst_mac);
 	for (const Link &l : topo_.links) {
-		if (l.master != bridge.name || l.name == port.name || (dst && l.name != dst->name))
+		if (l.master != bridge.name || l.name == port.name || (dst && l.name != dst->name) || !topo_.is_up(l))
 			continue;
 		out.push_back({l.name, now_ms_, frame});
 		tl.out_dev += (tl.out_dev.empty() ? "" : ",") + l.name;
@@ -181,20 +231,15 @@ void translated(const Conn &c, int dir, IpAddr &src, uint16_t &sport, IpAddr &ds
 
 } // namespace
 
-void Router::classic(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out)
+void Router::classic(const Link &phys, const Bytes &frame, const PacketView &v, const FastpathOutcome &fast,
+		     TraceLine &tl, std::vector<EmittedFrame> &out)
 {
-	std::string fast_reason = tl.reason.empty() ? "no flowtable" : tl.reason;
-	auto pv = parse_packet(frame);
-	if (!pv) {
-		tl.path = "ignored";
-		tl.reason = "not an IP packet";
-		stats_.ignored++;
-		return;
-	}
-	const PacketView &v = *pv;
+	std::string fast_reason = fast.slow_reason();
 	const Link *in = logical_input(phys, v);
 	if (!in)
 		return drop(tl, stats_, "no VLAN device for the frame's tag");
+	if (!topo_.is_up(*in))
+		return drop(tl, stats_, in->name + " is down");
 	if (!in->master.empty()) {
 		const Link *br = topo_.link(in->master);
 		if (br && bridge_switch(*in, *br, frame, v, tl, out))
@@ -261,7 +306,8 @@ void Router::classic(const Link &phys, const Bytes &frame, TraceLine &tl, std::v
 		ct_.discard(first ? ci.conn : nullptr);
 		return drop(tl, stats_, "forward: " + fwd.verdict_where);
 	}
-	if (v.l3len() > static_cast<size_t>(rr.dev->mtu)) {
+	// A GSO super-packet passes when each of its segments fits (ip_exceeds_mtu).
+	if (v.segment_l3len() > static_cast<size_t>(rr.dev->mtu)) {
 		ct_.discard(first ? ci.conn : nullptr);
 		return drop(tl, stats_, "larger than " + rr.dev->name + "'s MTU " + std::to_string(rr.dev->mtu) +
 					       " (the kernel sends ICMP fragmentation-needed)");
@@ -299,7 +345,7 @@ void Router::emit(const Link &dev, const IpAddr &nexthop, Bytes &frame, const Pa
 	if (dev.kind == "bridge") {
 		const Link *port = egress_port(dev, dmac);
 		for (const Link &l : topo_.links) {
-			if (l.master != dev.name || (port && l.name != port->name))
+			if (l.master != dev.name || (port && l.name != port->name) || !topo_.is_up(l))
 				continue;
 			out.push_back({l.name, now_ms_, wire});
 			tl.out_dev += (tl.out_dev.empty() ? "" : ",") + l.name;
@@ -373,7 +419,9 @@ Router::RouteResult Router::route(const IpAddr &dst) const
 	RouteResult best;
 	int best_len = -1;
 	auto consider = [&](const IpAddr &net, int plen, const Link *dev, const IpAddr &nh) {
-		if (!dev || net.ipver != dst.ipver || plen <= best_len || !prefix_covers(net, plen, dst))
+		// A down device has no routes (Linux flushes or marks them dead).
+		if (!dev || !topo_.is_up(*dev) || net.ipver != dst.ipver || plen <= best_len ||
+		    !prefix_covers(net, plen, dst))
 			return;
 		best = {dev, nh};
 		best_len = plen;
@@ -387,7 +435,8 @@ Router::RouteResult Router::route(const IpAddr &dst) const
 			RouteResult via;
 			int via_len = -1;
 			for (const Address &a : topo_.addrs)
-				if (a.addr.ipver == nh.ipver && a.plen > via_len && prefix_covers(a.addr, a.plen, nh)) {
+				if (a.addr.ipver == nh.ipver && a.plen > via_len && prefix_covers(a.addr, a.plen, nh) &&
+				    topo_.link(a.dev) && topo_.is_up(*topo_.link(a.dev))) {
 					via = {topo_.link(a.dev), nh};
 					via_len = a.plen;
 				}

@@ -96,8 +96,18 @@ private:
 
 	// The path, stage by stage.
 	bool try_hardware(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out);
-	bool try_fastpath(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out);
-	void classic(const Link &phys, const Bytes &frame, TraceLine &tl, std::vector<EmittedFrame> &out);
+	// What the flowtables on the ingress device did with a frame.
+	struct FastpathOutcome {
+		bool sent = false;
+		bool tried = false;                       // some flowtable hooks this device
+		enum fl_slow_reason why = FL_SLOW_NONE;   // !sent && tried: the core's reason
+		std::string slow_reason() const;
+	};
+	FastpathOutcome try_fastpath(const Link &phys, const Bytes &frame, const PacketView *v, TraceLine &tl,
+				     std::vector<EmittedFrame> &out);
+	void classic(const Link &phys, const Bytes &frame, const PacketView &v, const FastpathOutcome &fast,
+		     TraceLine &tl, std::vector<EmittedFrame> &out);
+	void mark_gso(const Link &phys, PacketView &v) const;
 	const Link *logical_input(const Link &phys, const PacketView &v) const;
 	bool bridge_switch(const Link &port, const Link &bridge, const Bytes &frame, const PacketView &v,
 			   TraceLine &tl, std::vector<EmittedFrame> &out);

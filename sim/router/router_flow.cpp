@@ -5,6 +5,7 @@
 // tuples as packets arrive, and how each direction leaves (device, MACs, MTU).
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sim/router/router.h"
@@ -74,6 +75,10 @@ std::optional<Diag> Router::setup_flowtables()
 			flowtables_.push_back(std::move(ft));
 		}
 	}
+	// A device's ingress hook runs its flowtables by priority, lowest first;
+	// equal priorities keep the order they were added in (nf_hook_entries).
+	std::stable_sort(flowtables_.begin(), flowtables_.end(),
+			 [](const auto &a, const auto &b) { return a->priority < b->priority; });
 	return std::nullopt;
 }
 

@@ -188,6 +188,7 @@ flfake::FrameSpec frame_for(const Session::Run &run, int from, const Session::Ru
 
 std::string Session::run(const SessionOptions &o)
 {
+	keep_inputs_ = o.inputs && !o.outdir.empty();
 	if (!o.pcaps.empty())
 		if (std::string err = replay(o); !err.empty())
 			return err;
@@ -246,7 +247,7 @@ std::string Session::replay(const SessionOptions &o)
 			r_.advance_ms(at_ms - done_ms);
 			done_ms = at_ms;
 		}
-		deliver(r_.receive(all[i].dev, all[i].frame));
+		deliver(feed(all[i].dev, all[i].frame));
 		if (o.progress && ((i + 1) % 10000 == 0 || i + 1 == all.size()))
 			std::fprintf(stderr, "\rreplayed %zu/%zu frames", i + 1, all.size());
 	}
@@ -313,7 +314,7 @@ bool Session::step(Run &run, int phase)
 	Bytes frame = flfake::build_frame(frame_for(run, st.from, st, peer.seq));
 	me.seq += static_cast<uint32_t>(st.payload) + ((st.flags & (kSyn | kFin)) ? 1 : 0);
 	res.sent++;
-	std::vector<EmittedFrame> out = r_.receive(me.port, frame);
+	std::vector<EmittedFrame> out = feed(me.port, frame);
 	deliver(out);
 	if (out.empty()) {
 		run.dead = true;
@@ -348,26 +349,47 @@ bool Session::step(Run &run, int phase)
 	return true;
 }
 
+std::vector<EmittedFrame> Session::feed(const std::string &dev, const Bytes &frame)
+{
+	if (keep_inputs_)
+		inputs_[dev].push_back({dev, r_.now_ms(), frame});
+	return r_.receive(dev, frame);
+}
+
+namespace {
+
+// One device's frames as a capture; timestamps kept increasing when several
+// frames share a millisecond.
+std::string write_pcap(const std::string &path, const std::vector<EmittedFrame> &frames)
+{
+	PcapWriter w;
+	if (std::string err = w.open(path); !err.empty())
+		return err;
+	uint64_t last = 0;
+	for (const EmittedFrame &f : frames) {
+		last = std::max(last + 1, f.t_ms * 1000);
+		w.write(last, f.frame);
+	}
+	w.close();
+	return "";
+}
+
+} // namespace
+
 std::string Session::write_captures(const std::string &outdir)
 {
 	if (::mkdir(outdir.c_str(), 0755) != 0 && errno != EEXIST)
 		return "cannot create " + outdir + ": " + std::strerror(errno);
 	for (const Link &l : r_.topology().links) {
-		auto it = captures_.find(l.name);
-		if (it == captures_.end())
-			continue;
-		PcapWriter w;
-		std::string path = outdir + "/" + l.name + ".pcap";
-		if (std::string err = w.open(path); !err.empty())
-			return err;
-		uint64_t last = 0;
-		for (const EmittedFrame &f : it->second) {
-			// Keep timestamps increasing when several frames share a millisecond.
-			last = std::max(last + 1, f.t_ms * 1000);
-			w.write(last, f.frame);
+		for (const auto *set : {&captures_, &inputs_}) {
+			auto it = set->find(l.name);
+			if (it == set->end())
+				continue;
+			std::string path = outdir + "/" + l.name + (set == &inputs_ ? ".in" : "") + ".pcap";
+			if (std::string err = write_pcap(path, it->second); !err.empty())
+				return err;
+			written_.push_back(path);
 		}
-		w.close();
-		written_.push_back(path);
 	}
 	return "";
 }

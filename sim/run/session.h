@@ -41,6 +41,7 @@ struct SessionOptions {
 	std::vector<Conversation> conversations;
 	uint32_t idle_s = 35;   // afterwards, let the clock run this long (expiry, GC)
 	std::string outdir;     // "": no captures written
+	bool inputs = false;    // with outdir: also what arrived, OUTDIR/DEV.in.pcap
 	bool progress = false;  // a progress line on stderr for long replays
 };
 
@@ -80,6 +81,8 @@ private:
 	std::string converse(const SessionOptions &o);
 	bool step(Run &run, int phase);
 	void deliver(const std::vector<EmittedFrame> &frames);
+	// Hand @frame to the router on @dev (kept for DEV.in.pcap when asked).
+	std::vector<EmittedFrame> feed(const std::string &dev, const Bytes &frame);
 	void snapshot(const std::string &label);
 	void idle(uint32_t seconds);
 	std::string write_captures(const std::string &outdir);
@@ -88,6 +91,8 @@ private:
 	std::vector<Snapshot> snapshots_;
 	std::vector<ConversationResult> results_;
 	std::map<std::string, std::vector<EmittedFrame>> captures_;
+	std::map<std::string, std::vector<EmittedFrame>> inputs_; // SessionOptions::inputs
+	bool keep_inputs_ = false;
 	std::vector<std::string> written_;
 };
 

@@ -34,6 +34,9 @@ table ip nat {
 const char *kTopology = R"(ip link add eth0 type veth peer name c
 ip link add eth1 type veth peer name s
 ip link add link eth0 name eth0.7 type vlan id 7
+ip link set eth0 up
+ip link set eth1 up
+ip link set eth0.7 up
 ip addr add 10.0.1.1/24 dev eth0
 ip addr add 10.0.3.1/24 dev eth0.7
 ip addr add 10.0.2.1/24 dev eth1
