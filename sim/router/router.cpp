@@ -231,110 +231,162 @@ void translated(const Conn &c, int dir, IpAddr &src, uint16_t &sport, IpAddr &ds
 
 } // namespace
 
+// One packet's trip through the classic path: what each stage learns and
+// hands to the next.
+struct Router::Trip {
+	const Link &phys;
+	const Bytes &frame;
+	const PacketView &v;
+	TraceLine &tl;
+	std::vector<EmittedFrame> &out;
+	const Link *in = nullptr; // logical ingress device
+	CtInfo ci;
+	bool first = false;       // the connection's first packet, not confirmed yet
+	EvalPacket ep;
+	PacketView routed;        // as forward and postrouting see it (after DNAT)
+	RouteResult rr;
+};
+
+// The classic path in the kernel's order, one named stage each; a stage
+// returns false when the packet's trip ends there.
 void Router::classic(const Link &phys, const Bytes &frame, const PacketView &v, const FastpathOutcome &fast,
 		     TraceLine &tl, std::vector<EmittedFrame> &out)
 {
-	std::string fast_reason = fast.slow_reason();
-	const Link *in = logical_input(phys, v);
-	if (!in)
-		return drop(tl, stats_, "no VLAN device for the frame's tag");
-	if (!topo_.is_up(*in))
-		return drop(tl, stats_, in->name + " is down");
-	if (!in->master.empty()) {
-		const Link *br = topo_.link(in->master);
-		if (br && bridge_switch(*in, *br, frame, v, tl, out))
-			return;
-		in = br ? br : in;
-	}
-	if (v.dst_mac != in->mac && !(v.dst_mac[0] & 1)) {
-		tl.path = "ignored";
-		tl.reason = "not addressed to " + in->name;
-		stats_.ignored++;
+	Trip t{phys, frame, v, tl, out};
+	if (!demux(t) || !prerouting(t) || !route_packet(t) || !forward(t) || !postrouting(t))
 		return;
-	}
-	CtInfo ci = ct_.lookup(v, now_ms_);
-	EvalPacket ep{&v, in->name, "", ci};
-	bool first = ci.conn && !ci.conn->confirmed && ci.dir == 0;
-	if (first) {
-		EvalResult nat = eval_.run("prerouting", true, ep, nullptr);
-		if (nat.nat.kind == NatRequest::Dnat)
-			apply_nat_request(nat.nat, ci, nullptr);
-	}
-	EvalResult pre = eval_.run("prerouting", false, ep, nullptr);
-	if (pre.drop) {
-		ct_.discard(first ? ci.conn : nullptr);
-		return drop(tl, stats_, "prerouting: " + pre.verdict_where);
-	}
+	transmit(t);
+	tl.path = "slow";
+	tl.reason = fast.slow_reason();
+	stats_.slow++;
+	stats_.slow_reasons[tl.reason]++;
+}
 
-	// Conntrack moves its state here, as nf_conntrack_in does in prerouting:
-	// the forward chain already sees the handshake's last ACK as established.
-	ct_.update(ci, v, now_ms_);
+// The trip ends with a drop; a first packet takes its unconfirmed entry along.
+bool Router::reject(Trip &t, const std::string &why)
+{
+	ct_.discard(t.first ? t.ci.conn : nullptr);
+	drop(t.tl, stats_, why);
+	return false;
+}
+
+// VLAN demux, the bridge, and whether the frame is for this device at all.
+bool Router::demux(Trip &t)
+{
+	t.in = logical_input(t.phys, t.v);
+	if (!t.in)
+		return reject(t, "no VLAN device for the frame's tag");
+	if (!topo_.is_up(*t.in))
+		return reject(t, t.in->name + " is down");
+	if (!t.in->master.empty()) {
+		const Link *br = topo_.link(t.in->master);
+		if (br && bridge_switch(*t.in, *br, t.frame, t.v, t.tl, t.out))
+			return false;
+		t.in = br ? br : t.in;
+	}
+	if (t.v.dst_mac != t.in->mac && !(t.v.dst_mac[0] & 1)) {
+		t.tl.path = "ignored";
+		t.tl.reason = "not addressed to " + t.in->name;
+		stats_.ignored++;
+		return false;
+	}
+	return true;
+}
+
+// Conntrack, DNAT and the prerouting chains; conntrack moves its state here,
+// as nf_conntrack_in does, so forward already sees the last ACK established.
+bool Router::prerouting(Trip &t)
+{
+	t.ci = ct_.lookup(t.v, now_ms_);
+	t.ep = EvalPacket{&t.v, t.in->name, "", t.ci};
+	t.first = t.ci.conn && !t.ci.conn->confirmed && t.ci.dir == 0;
+	if (t.first) {
+		EvalResult nat = eval_.run("prerouting", true, t.ep, nullptr);
+		if (nat.nat.kind == NatRequest::Dnat)
+			apply_nat_request(nat.nat, t.ci, nullptr);
+	}
+	EvalResult pre = eval_.run("prerouting", false, t.ep, nullptr);
+	if (pre.drop)
+		return reject(t, "prerouting: " + pre.verdict_where);
+	ct_.update(t.ci, t.v, now_ms_);
+	return true;
+}
+
+// Local delivery or a route; TTL. Forward and postrouting then see the packet
+// with prerouting's rewrite (DNAT, or the un-SNAT of a reply).
+bool Router::route_packet(Trip &t)
+{
+	t.routed = t.v;
+	if (t.ci.conn) {
+		IpAddr src;
+		uint16_t sport;
+		translated(*t.ci.conn, t.ci.dir, src, sport, t.routed.dst, t.routed.dport);
+	}
+	if (is_local(t.routed.dst)) {
+		if (t.ci.conn)
+			ct_.confirm(*t.ci.conn);
+		t.tl.path = "local";
+		t.tl.reason = "for the router itself";
+		stats_.local++;
+		return false;
+	}
+	t.rr = route(t.routed.dst);
+	if (!t.rr.dev)
+		return reject(t, "no route to " + t.routed.dst.str());
+	if (t.v.ttl <= 1)
+		return reject(t, "TTL exceeded");
+	t.ep.oif = t.rr.dev->name;
+	t.ep.pkt = &t.routed;
+	return true;
+}
+
+// The forward chains (where `flow add` offloads), then the egress MTU: a GSO
+// super-packet passes when each of its segments fits (ip_exceeds_mtu).
+bool Router::forward(Trip &t)
+{
+	FlowAddFn fa = [&](const Table &tb, const std::string &ft, std::string &note) {
+		return flow_add(tb, ft, t.ci, t.v, note);
+	};
+	EvalResult fwd = eval_.run("forward", false, t.ep, fa);
+	t.tl.notes.insert(t.tl.notes.end(), fwd.notes.begin(), fwd.notes.end());
+	if (fwd.drop)
+		return reject(t, "forward: " + fwd.verdict_where);
+	if (t.v.segment_l3len() > static_cast<size_t>(t.rr.dev->mtu))
+		return reject(t, "larger than " + t.rr.dev->name + "'s MTU " + std::to_string(t.rr.dev->mtu) +
+					 " (the kernel sends ICMP fragmentation-needed)");
+	return true;
+}
+
+// SNAT and masquerade on the first packet, the postrouting chains, and
+// confirmation: the entry exists from here on.
+bool Router::postrouting(Trip &t)
+{
+	if (t.first) {
+		EvalResult nat = eval_.run("postrouting", true, t.ep, nullptr);
+		if (nat.nat.kind == NatRequest::Snat || nat.nat.kind == NatRequest::Masquerade)
+			apply_nat_request(nat.nat, t.ci, t.rr.dev);
+	}
+	EvalResult post = eval_.run("postrouting", false, t.ep, nullptr);
+	if (post.drop)
+		return reject(t, "postrouting: " + post.verdict_where);
+	if (t.ci.conn)
+		ct_.confirm(*t.ci.conn);
+	return true;
+}
+
+// NAT as conntrack bound it, TTL, and the frame onto the egress wire.
+void Router::transmit(Trip &t)
+{
+	const PacketView &v = t.v;
 	IpAddr src = v.src, dst = v.dst;
 	uint16_t sport = v.sport, dport = v.dport;
-	if (ci.conn)
-		translated(*ci.conn, ci.dir, src, sport, dst, dport);
-	if (is_local(dst)) {
-		if (ci.conn)
-			ct_.confirm(*ci.conn);
-		tl.path = "local";
-		tl.reason = "for the router itself";
-		stats_.local++;
-		return;
-	}
-	RouteResult rr = route(dst);
-	if (!rr.dev) {
-		ct_.discard(first ? ci.conn : nullptr);
-		return drop(tl, stats_, "no route to " + dst.str());
-	}
-	if (v.ttl <= 1) {
-		ct_.discard(first ? ci.conn : nullptr);
-		return drop(tl, stats_, "TTL exceeded");
-	}
-	ep.oif = rr.dev->name;
-	// Prerouting mangled the destination (DNAT, or un-SNAT of a reply): the
-	// forward and postrouting chains see the packet that way.
-	PacketView routed = v;
-	routed.dst = dst;
-	routed.dport = dport;
-	ep.pkt = &routed;
-	FlowAddFn fa = [&](const Table &t, const std::string &ft, std::string &note) {
-		return flow_add(t, ft, ci, v, note);
-	};
-	EvalResult fwd = eval_.run("forward", false, ep, fa);
-	tl.notes.insert(tl.notes.end(), fwd.notes.begin(), fwd.notes.end());
-	if (fwd.drop) {
-		ct_.discard(first ? ci.conn : nullptr);
-		return drop(tl, stats_, "forward: " + fwd.verdict_where);
-	}
-	// A GSO super-packet passes when each of its segments fits (ip_exceeds_mtu).
-	if (v.segment_l3len() > static_cast<size_t>(rr.dev->mtu)) {
-		ct_.discard(first ? ci.conn : nullptr);
-		return drop(tl, stats_, "larger than " + rr.dev->name + "'s MTU " + std::to_string(rr.dev->mtu) +
-					       " (the kernel sends ICMP fragmentation-needed)");
-	}
-	if (first) {
-		EvalResult nat = eval_.run("postrouting", true, ep, nullptr);
-		if (nat.nat.kind == NatRequest::Snat || nat.nat.kind == NatRequest::Masquerade)
-			apply_nat_request(nat.nat, ci, rr.dev);
-	}
-	EvalResult post = eval_.run("postrouting", false, ep, nullptr);
-	if (post.drop) {
-		ct_.discard(first ? ci.conn : nullptr);
-		return drop(tl, stats_, "postrouting: " + post.verdict_where);
-	}
-	if (ci.conn) {
-		ct_.confirm(*ci.conn);
-		translated(*ci.conn, ci.dir, src, sport, dst, dport);
-	}
-	Bytes pkt = frame;
+	if (t.ci.conn)
+		translated(*t.ci.conn, t.ci.dir, src, sport, dst, dport);
+	Bytes pkt = t.frame;
 	if (!(src == v.src) || !(dst == v.dst) || sport != v.sport || dport != v.dport)
 		rewrite_addresses(pkt, v, src, sport, dst, dport);
 	decrement_ttl(pkt, v);
-	emit(*rr.dev, rr.nexthop, pkt, v, out, tl);
-	tl.path = "slow";
-	tl.reason = fast_reason;
-	stats_.slow++;
-	stats_.slow_reasons[fast_reason]++;
+	emit(*t.rr.dev, t.rr.nexthop, pkt, v, t.out, t.tl);
 }
 
 void Router::emit(const Link &dev, const IpAddr &nexthop, Bytes &frame, const PacketView &v,

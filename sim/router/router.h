@@ -107,6 +107,15 @@ private:
 				     std::vector<EmittedFrame> &out);
 	void classic(const Link &phys, const Bytes &frame, const PacketView &v, const FastpathOutcome &fast,
 		     TraceLine &tl, std::vector<EmittedFrame> &out);
+	// The classic path's stages (router.cpp), in order.
+	struct Trip;
+	bool demux(Trip &t);
+	bool prerouting(Trip &t);
+	bool route_packet(Trip &t);
+	bool forward(Trip &t);
+	bool postrouting(Trip &t);
+	void transmit(Trip &t);
+	bool reject(Trip &t, const std::string &why);
 	void mark_gso(const Link &phys, PacketView &v) const;
 	const Link *logical_input(const Link &phys, const PacketView &v) const;
 	bool bridge_switch(const Link &port, const Link &bridge, const Bytes &frame, const PacketView &v,
