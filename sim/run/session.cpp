@@ -351,27 +351,36 @@ bool Session::step(Run &run, int phase)
 
 std::vector<EmittedFrame> Session::feed(const std::string &dev, const Bytes &frame)
 {
-	if (keep_inputs_)
-		inputs_[dev].push_back({dev, r_.now_ms(), frame});
+	if (keep_inputs_) {
+		last_input_us_ = std::max(last_input_us_ + 1, r_.now_ms() * 1000);
+		inputs_[dev].push_back({last_input_us_, frame});
+	}
 	return r_.receive(dev, frame);
 }
 
 namespace {
 
-// One device's frames as a capture; timestamps kept increasing when several
-// frames share a millisecond.
-std::string write_pcap(const std::string &path, const std::vector<EmittedFrame> &frames)
+std::string write_pcap(const std::string &path, const std::vector<std::pair<uint64_t, Bytes>> &frames)
 {
 	PcapWriter w;
 	if (std::string err = w.open(path); !err.empty())
 		return err;
+	for (const auto &[t_us, frame] : frames)
+		w.write(t_us, frame);
+	w.close();
+	return "";
+}
+
+// Emitted frames are stamped in ms; keep them increasing within a device.
+std::vector<std::pair<uint64_t, Bytes>> stamped(const std::vector<EmittedFrame> &frames)
+{
+	std::vector<std::pair<uint64_t, Bytes>> out;
 	uint64_t last = 0;
 	for (const EmittedFrame &f : frames) {
 		last = std::max(last + 1, f.t_ms * 1000);
-		w.write(last, f.frame);
+		out.push_back({last, f.frame});
 	}
-	w.close();
-	return "";
+	return out;
 }
 
 } // namespace
@@ -381,14 +390,16 @@ std::string Session::write_captures(const std::string &outdir)
 	if (::mkdir(outdir.c_str(), 0755) != 0 && errno != EEXIST)
 		return "cannot create " + outdir + ": " + std::strerror(errno);
 	for (const Link &l : r_.topology().links) {
-		for (const auto *set : {&captures_, &inputs_}) {
-			auto it = set->find(l.name);
-			if (it == set->end())
-				continue;
-			std::string path = outdir + "/" + l.name + (set == &inputs_ ? ".in" : "") + ".pcap";
-			if (std::string err = write_pcap(path, it->second); !err.empty())
+		std::string base = outdir + "/" + l.name;
+		if (auto it = captures_.find(l.name); it != captures_.end()) {
+			if (std::string err = write_pcap(base + ".pcap", stamped(it->second)); !err.empty())
 				return err;
-			written_.push_back(path);
+			written_.push_back(base + ".pcap");
+		}
+		if (auto it = inputs_.find(l.name); it != inputs_.end()) {
+			if (std::string err = write_pcap(base + ".in.pcap", it->second); !err.empty())
+				return err;
+			written_.push_back(base + ".in.pcap");
 		}
 	}
 	return "";

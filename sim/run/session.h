@@ -91,8 +91,11 @@ private:
 	std::vector<Snapshot> snapshots_;
 	std::vector<ConversationResult> results_;
 	std::map<std::string, std::vector<EmittedFrame>> captures_;
-	std::map<std::string, std::vector<EmittedFrame>> inputs_; // SessionOptions::inputs
+	// SessionOptions::inputs: per device, what arrived, stamped in µs that
+	// increase across all devices, so a merge by time restores the order.
+	std::map<std::string, std::vector<std::pair<uint64_t, Bytes>>> inputs_;
 	bool keep_inputs_ = false;
+	uint64_t last_input_us_ = 0;
 	std::vector<std::string> written_;
 };
 
