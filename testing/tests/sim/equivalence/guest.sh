@@ -4,23 +4,21 @@
 # the frames the simulator received (DEV.in.pcap) injected at the far ends of
 # its wires in order, and every frame it sends captured there.
 #
-# usage: guest.sh IMPL WORKDIR SCENARIO...
-#   IMPL     stock (Linux's nf_flow_table) or flowlane (flowlane.ko)
+# usage: guest.sh WORKDIR SCENARIO...
 #   WORKDIR  the host's run directory: SCENARIO/sim holds the simulator's
 #            captures; the kernel's go to the results share, SCENARIO/IMPL
+# Every scenario runs with Linux's nf_flow_table (stock), then, with the stock
+# modules unloaded, with flowlane.ko (one guest boot for both).
 set -u
 here=${EQUIVALENCE_DIR:-testing/tests/sim/equivalence}
-impl=$1 work=$2
-shift 2
+work=$1
+shift
 R=${EQUIVALENCE_RESULTS:-/flowlane-results}
 fails=0
 rt() { ip netns exec rt "$@"; }
 wire() { ip netns exec wire "$@"; }
 
-if [ "$impl" = flowlane ]; then
-	. kunit/guest/flowlane-env.sh
-	flowlane_load || exit 1
-fi
+. kunit/guest/flowlane-env.sh
 
 # Router devices and the wire ends facing them: "eth0 c0" per veth line.
 pairs() { sed -n 's/^ip link add \([^ ]*\) type veth peer name \([^ ]*\).*/\1 \2/p' "$here/topology.ip"; }
@@ -76,15 +74,33 @@ run_scenario()
 }
 
 # The list is read on fd 3: the tools a scenario runs must not eat it.
-while read -r line <&3; do
-	scen=$(echo "$line" | cut -d'|' -f1 | xargs)
-	ruleset=$(echo "$line" | cut -d'|' -f2 | xargs)
-	for want in "$@"; do
-		[ "$want" = "$scen" ] || continue
-		run_scenario "$scen" "$ruleset" < /dev/null || fails=$((fails + 1))
-	done
-done 3< <(grep -v '^\s*\(#\|$\)' "$here/scenarios")
+run_all()
+{
+	while read -r line <&3; do
+		scen=$(echo "$line" | cut -d'|' -f1 | xargs)
+		ruleset=$(echo "$line" | cut -d'|' -f2 | xargs)
+		for want in "$@"; do
+			[ "$want" = "$scen" ] || continue
+			run_scenario "$scen" "$ruleset" < /dev/null || fails=$((fails + 1))
+		done
+	done 3< <(grep -v '^\s*\(#\|$\)' "$here/scenarios")
+}
+
+impl=stock
+run_all "$@"
+# The stock flowtable modules make way for flowlane.ko (which refuses to load
+# beside them).
+for m in nft_flow_offload nf_flow_table_inet nf_flow_table_ipv4 nf_flow_table_ipv6 nf_flow_table; do
+	grep -q "^$m " /proc/modules && { rmmod "$m" || echo "FAIL: rmmod $m"; }
+done
+impl=flowlane
+if flowlane_load; then
+	run_all "$@"
+else
+	echo "FAIL: flowlane.ko did not load"
+	fails=$((fails + 1))
+fi
 
 dmesg > /tmp/equivalence.dmesg
-testing/vm/check-dmesg /tmp/equivalence.dmesg "equivalence ($impl)" || fails=$((fails + 1))
+testing/vm/check-dmesg /tmp/equivalence.dmesg equivalence || fails=$((fails + 1))
 exit $fails
