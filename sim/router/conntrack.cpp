@@ -235,10 +235,10 @@ struct CtOps {
 		c->offload = false;
 		unsigned w = static_cast<unsigned>(why);
 		c->last_teardown = w < 8 ? names[w] : "?";
-		c->owner->teardowns_[c->last_teardown]++;
-		// Conntrack's own timeout restarts from now, relative, never zero.
-		c->expires_ms = (clock ? *clock : 0) + (c->orig.proto == 6 ? tcp_timeout(c->tcp)
-									   : (c->seen_reply ? 120 : 30) * kSec);
+		Conntrack &owner = *c->owner;
+		owner.teardowns_[c->last_teardown]++;
+		// Conntrack's own timeout restarts from now (its table's clock), relative, never zero.
+		c->expires_ms = (owner.clock_ ? *owner.clock_ : 0) + owner.timeout_ms(*c);
 	}
 	static void release(void *ct) { of(ct)->flow_refs--; }
 	static void account(void *ct, enum fl_dir dir, fl_u64 packets, fl_u64 bytes)
@@ -246,16 +246,9 @@ struct CtOps {
 		of(ct)->packets[dir] += packets;
 		of(ct)->bytes[dir] += bytes;
 	}
-	static const uint64_t *clock;
 };
 
-const uint64_t *CtOps::clock = nullptr;
-
-void Conntrack::set_clock(const uint64_t *now_ms)
-{
-	clock_ = now_ms;
-	CtOps::clock = now_ms;
-}
+void Conntrack::set_clock(const uint64_t *now_ms) { clock_ = now_ms; }
 
 const struct fl_flowtable_ops *Conntrack::flow_ops()
 {
