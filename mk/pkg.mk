@@ -9,6 +9,18 @@
 vm-coexist: module $(REL)/flowlane
 	testing/vm/run-guest --timeout 600 kunit/guest/coexist.sh
 
+# The Debian packages installed in the guest for its kernel (kunit/guest/install.sh):
+# DKMS installs flowlane, nft -f autoloads it, traffic takes its fastpath,
+# `flowlane kernel status` shows it, dpkg -r unloads and removes it, the stock
+# flowtable works again. The postinst loads DKMS's archive of check-deb's
+# builds (same sources, same kernels) instead of compiling the C++ core under
+# TCG; vm-install-build lets DKMS compile in the guest (not in make check).
+.PHONY: vm-install vm-install-build
+vm-install: $(DKMS_TARBALL) $(BUILD)/.deps-kernel
+	testing/vm/run-guest --timeout 900 kunit/guest/install.sh $(DEB_DIR) $(DEB_VERSION) $(DKMS_TARBALL)
+vm-install-build: $(DEB_STAMP) $(BUILD)/.deps-kernel
+	testing/vm/run-guest --timeout 3600 kunit/guest/install.sh $(DEB_DIR) $(DEB_VERSION)
+
 # `make install` (DESTDIR, PREFIX, LIBDIR, IPLIBDIR): the flowlane command
 # line, libflowlane for userspace dataplanes (shared and static library, the C
 # API's headers, a pkg-config file) and the iproute2 plugin of the ftnic test
