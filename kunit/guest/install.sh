@@ -60,7 +60,8 @@ for k in $(scripts/guest-kver --all); do
 done
 if [ -n "$prebuilt" ]; then
 	check "dkms: the postinst loaded the host's DKMS builds (dkms ldtarball) instead of compiling" \
-		"grep -q 'Loading tarball for flowlane-$version' /tmp/dpkg-i.log && ! grep -q 'Building initial module' /tmp/dpkg-i.log"
+		"grep -q 'Loading tarball for flowlane-$version' /tmp/dpkg-i.log && \
+		 ! grep -Eq \"Building initial module for ($(scripts/guest-kver --all | paste -sd'|'))\\\$\" /tmp/dpkg-i.log"
 else
 	check "dkms: the postinst built the module for $kver" "grep -q 'Building initial module for $kver' /tmp/dpkg-i.log"
 fi
@@ -119,6 +120,8 @@ check "prerm's unload step: a ruleset with a flowtable keeps flowlane loaded" \
 	"loaded flowlane && grep -q 'in use' /tmp/unload.log"
 ip netns exec art nft flush ruleset
 teardown acl art asv
+# The flowtable is freed after an RCU grace period, and with it its module reference.
+check "the ruleset flushed: nothing uses flowlane" "eventually 10 grep -qx 0 /sys/module/flowlane/refcnt"
 dpkg -r flowlane-dkms flowlane libflowlane0 > /tmp/dpkg-r.log 2>&1
 rc=$?
 sed 's/^/    /' /tmp/dpkg-r.log
