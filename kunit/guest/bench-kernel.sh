@@ -33,6 +33,7 @@ for a in "$@"; do
 	esac
 done
 . kunit/guest/flowlane-env.sh
+. kunit/guest/install-lib.sh
 export FLOWLANE_KO=${FLOWLANE_KO:-$PWD/flowlane.ko}
 NS=${BENCH_NS:-1 1000 100000 1000000}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -123,9 +124,14 @@ pktgen_stop() { in_ns gen sh -c 'echo stop > /proc/net/pktgen/pgctrl'; }
 
 # ------------------------------------------------------------------ counters
 # forwarded: rt's eth1 transmitted packets, plus those the sink's veth dropped.
-forwarded() { in_ns rt tr ':' ' ' < /proc/net/dev | awk '$1 == "eth1" { print $11 + $13 }'; }
+forwarded() { in_ns rt cat /proc/net/dev | tr ':' ' ' | awk '$1 == "eth1" { print $11 + $13 }'; }
 classic() { in_ns rt nft list counter ip r classic | awk '/packets/ { print $2 }'; }
-softnet_drops() { awk '{ s += strtonum("0x" $2) } END { print s }' /proc/net/softnet_stat; }
+softnet_drops()
+{
+	local s=0 d
+	while read -r _ d _; do s=$((s + 0x$d)); done < /proc/net/softnet_stat
+	echo $s
+}
 cpu1_busy() { awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 mem_kb() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s }' /proc/meminfo; }
 flowlane_flows() { in_ns rt awk '/^flowtable / { print $6 }' /proc/net/flowlane 2>/dev/null; }
@@ -166,12 +172,14 @@ switch_mode()
 {
 	local mode=$1
 	in_ns rt nft flush ruleset
+	# A flushed flowtable lets go of its module after an RCU grace period.
 	if [ "$mode" != flowlane ] && loaded flowlane; then
-		rmmod flowlane || die "rmmod flowlane"
+		eventually 10 rmmod flowlane 2>/dev/null || die "rmmod flowlane"
 		rm -f /etc/modprobe.d/flowlane.conf
 	fi
-	if [ "$mode" != stock ]; then
-		modprobe -r nft_flow_offload nf_flow_table_inet 2>/dev/null
+	if [ "$mode" != stock ] && loaded nf_flow_table_inet; then
+		eventually 10 modprobe -r nft_flow_offload nf_flow_table_inet 2>/dev/null ||
+			die "modprobe -r nft_flow_offload nf_flow_table_inet"
 	fi
 	if [ "$mode" = flowlane ] && ! loaded flowlane; then
 		flowlane_load >/dev/null || die "flowlane_load"
