@@ -29,7 +29,7 @@ $(DEB_STAMP): $(DEB_SOURCES) | $(BUILD)/.deps-deb
 	   echo "  * flowlane $(DEB_VERSION), from commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)."; echo; \
 	   echo " -- $(DEB_MAINTAINER)  $$(date -R -u -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))"; \
 	 } > $(DEB_STAGE)/debian/changelog
-	cd $(DEB_STAGE) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	cd $(DEB_STAGE) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS="parallel=$$(nproc) $$DEB_BUILD_OPTIONS" dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
 	@ls -1 $(DEB_DIR)/*.deb
 	@touch $@
 
