@@ -17,7 +17,7 @@ vm-coexist: module $(REL)/flowlane
 # TCG; vm-install-build lets DKMS compile in the guest (not in make check).
 .PHONY: vm-install vm-install-build
 vm-install: $(DKMS_TARBALL) $(BUILD)/.deps-kernel
-	testing/vm/run-guest --timeout 900 kunit/guest/install.sh $(DEB_DIR) $(DEB_VERSION) $(DKMS_TARBALL)
+	testing/vm/run-guest --timeout 2400 kunit/guest/install.sh $(DEB_DIR) $(DEB_VERSION) $(DKMS_TARBALL)
 vm-install-build: $(DEB_STAMP) $(BUILD)/.deps-kernel
 	testing/vm/run-guest --timeout 3600 kunit/guest/install.sh $(DEB_DIR) $(DEB_VERSION)
 
