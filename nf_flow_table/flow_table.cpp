@@ -460,6 +460,8 @@ bool FlowTable::gc_wants_unlink(Flow &flow, struct fl_gc_result &res)
 		}
 	}
 	if (!flow.torn_down()) {
+		if (flow.ct && ops_->ct_keepalive)
+			ops_->ct_keepalive(flow.ct);
 		gc_alive_hw(flow);
 		return false;
 	}

@@ -164,6 +164,11 @@ struct fl_flowtable_ops {
 	void (*ct_release)(void *ct);
 	/* FL_FLOWTABLE_COUNTER: @packets fastpath (or hardware) packets, @bytes in all. */
 	void (*ct_account)(void *ct, enum fl_dir dir, fl_u64 packets, fl_u64 bytes);
+	/*
+	 * GC found the flow alive: conntrack sees none of its packets, keep its
+	 * entry from expiring meanwhile. NULL: nothing to do. context: atomic.
+	 */
+	void (*ct_keepalive)(void *ct);
 	/* Is a cached route still usable? NULL means always. */
 	bool (*route_valid)(void *route, fl_u32 cookie);
 	/* Release a route handle; called once per non-NULL route, after a grace period. */

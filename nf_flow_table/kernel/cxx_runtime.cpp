@@ -6,6 +6,11 @@
 // and __cxa_pure_virtual. Kernel only: userspace has libstdc++.
 #include "flowlane/boundary.h"
 
+// Declared here, as <new> and <cxxabi.h> would (there are no such headers here).
+void *operator new(fl_size_t, void *where) noexcept;
+void *operator new[](fl_size_t, void *where) noexcept;
+extern "C" void __cxa_pure_virtual();
+
 void *operator new(fl_size_t size) { return fl_alloc(size, FL_ALLOC_ATOMIC); }
 void *operator new[](fl_size_t size) { return fl_alloc(size, FL_ALLOC_ATOMIC); }
 void *operator new(fl_size_t, void *where) noexcept { return where; }

@@ -75,6 +75,24 @@ static void flowlane_ct_teardown(void *ctp, enum fl_teardown_reason why)
 	WRITE_ONCE(ct->timeout, nfct_time_stamp + max_t(u32, timeout, HZ));
 }
 
+/*
+ * An offloaded entry's timeout is pushed a day ahead when the flow is added and
+ * again whenever GC finds less than half of that left: conntrack's own GC does
+ * not do it for flowtables on every kernel (6.12's leaves it to the flowtable),
+ * and an expired entry would be evicted by the next lookup. The exchange loses
+ * to a concurrent write by conntrack's packet path, which knows better.
+ */
+void flowlane_ct_keepalive(void *ctp)
+{
+	struct nf_conn *ct = ctp;
+	u32 timeout = READ_ONCE(ct->timeout);
+	s32 left = (s32)(timeout - nfct_time_stamp);
+
+	if (left <= 0 || left >= NF_CT_DAY / 2 || !test_bit(IPS_OFFLOAD_BIT, &ct->status))
+		return;
+	cmpxchg(&ct->timeout, timeout, nfct_time_stamp + NF_CT_DAY);
+}
+
 static void flowlane_ct_release(void *ct)
 {
 	nf_ct_put(ct);
@@ -100,6 +118,7 @@ const struct fl_flowtable_ops flowlane_ops = {
 	.ct_teardown = flowlane_ct_teardown,
 	.ct_release = flowlane_ct_release,
 	.ct_account = flowlane_ct_account,
+	.ct_keepalive = flowlane_ct_keepalive,
 	.route_valid = flowlane_route_valid,
 	.route_release = flowlane_route_release,
 };

@@ -13,6 +13,7 @@
 #include <net/netfilter/nf_tables.h>
 
 #include "flowlane/flowtable.h"
+#include "nf_flow_table/kernel/compat.h"
 
 /* One nft flowtable served by flowlane. */
 struct flowlane_ft {
@@ -42,6 +43,7 @@ static inline struct flowlane_ft *flowlane_ft_of(struct nf_flowtable *nf)
 /* nft_ct.c: conntrack and routes behind struct fl_flowtable_ops. */
 extern const struct fl_flowtable_ops flowlane_ops;
 void flowlane_sync_timeouts(struct flowlane_ft *fft, struct net *net);
+void flowlane_ct_keepalive(void *ct);
 
 /* nft_hook.c: the ingress hook (all three families; the core table filters). */
 unsigned int flowlane_hook(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);

@@ -505,7 +505,8 @@ bool flowlane_offload(struct flowlane_ft *fft, struct nft_flowtable *ft,
 	flowlane_sync_timeouts(fft, nft_net(pkt));
 	if (flowlane_add(fft, ct, &route))
 		goto clear_offload;
-	nf_ct_offload_timeout(ct);
+	/* Conntrack sees no more packets of this entry: a day ahead, kept so by GC. */
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_CT_DAY);
 	return true;
 
 clear_offload:

@@ -225,7 +225,7 @@ static const struct nft_expr_ops flowlane_expr_ops = {
 	.destroy = flowlane_expr_destroy,
 	.validate = flowlane_expr_validate,
 	.dump = flowlane_expr_dump,
-	.reduce = NFT_REDUCE_READONLY,
+	FLOWLANE_EXPR_OPS_REDUCE
 };
 
 static struct nft_expr_type flowlane_expr_type __read_mostly = {

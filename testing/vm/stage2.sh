@@ -19,8 +19,12 @@ hostname flowlane-guest
 ip link set lo up
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C.UTF-8 FLOWLANE_GUEST=1
-echo "flowlane-vm: guest up after $(cut -d' ' -f1 /proc/uptime) s" > $R/boot
+echo "flowlane-vm: guest $(uname -r) up after $(cut -d' ' -f1 /proc/uptime) s" > $R/boot
 cd @WORKDIR@ || echo "flowlane-vm: no work directory @WORKDIR@" >> $R/output
+# The modules `make module` built for this kernel (build/module/<release>);
+# the copies at the top of the checkout are the default guest kernel's.
+mods=@WORKDIR@/build/module/@KVER@
+[ -f "$mods/flowlane.ko" ] && export FLOWLANE_KO=$mods/flowlane.ko FTNIC_KO=$mods/ftnic.ko
 bash $R/script.sh @ARGS@ >> $R/output 2>&1
 echo $? > $R/status.tmp
 dmesg > $R/dmesg
