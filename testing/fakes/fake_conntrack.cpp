@@ -20,6 +20,7 @@ void ct_account(void *ct, enum fl_dir dir, fl_u64 packets, fl_u64 bytes)
 	ct_of(ct)->acct_packets[dir].fetch_add(packets);
 	ct_of(ct)->acct_bytes[dir].fetch_add(bytes);
 }
+void ct_keepalive(void *ct) { ct_of(ct)->keepalives.fetch_add(1); }
 bool route_valid(void *r, fl_u32) { return route_of(r)->valid.load(); }
 void route_release(void *r) { route_of(r)->releases.fetch_add(1); }
 
@@ -28,6 +29,7 @@ const struct fl_flowtable_ops kOps = {
 	.ct_teardown = ct_teardown,
 	.ct_release = ct_release,
 	.ct_account = ct_account,
+	.ct_keepalive = ct_keepalive,
 	.route_valid = route_valid,
 	.route_release = route_release,
 };

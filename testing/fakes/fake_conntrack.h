@@ -20,6 +20,7 @@ struct FakeCt {
 	std::atomic<uint64_t> acct_packets[2]{};
 	std::atomic<uint64_t> acct_bytes[2]{};
 	std::atomic<bool> hw_offload{false}; // IPS_HW_OFFLOAD, as the offload engine reports it
+	std::atomic<int> keepalives{0};      // GC passes that found the flow alive
 };
 
 struct FakeRoute {

@@ -298,6 +298,35 @@ TEST_CASE("flowtable: teardown is immediate for lookups and once for conntrack",
 	CHECK(fl_flowtable_count(t.ft) == 0);
 }
 
+// Conntrack sees none of an offloaded flow's packets: every GC pass that finds
+// the flow alive asks the platform to keep its entry; never once it is torn down.
+TEST_CASE("flowtable: GC keeps live flows' conntrack entries alive, not torn-down ones",
+	  "[flowtable][gc]")
+{
+	TestPlatform plat;
+	FakeCt live_ct, gone_ct, dead_ct;
+	Table t;
+	FlowSpec live, gone, dead;
+	live.ct = &live_ct;
+	gone.ct = &gone_ct;
+	gone.client_port = 2000;
+	dead.ct = &dead_ct;
+	dead.client_port = 3000;
+	add_flow(t.ft, live);
+	struct fl_flow *g = add_flow(t.ft, gone);
+	add_flow(t.ft, dead);
+	dead_ct.alive = false;
+	fl_rcu_read_lock();
+	fl_flow_teardown(t.ft, g, FL_TEARDOWN_EXPLICIT);
+	fl_rcu_read_unlock();
+	gc(t.ft);
+	gc(t.ft);
+	CHECK(live_ct.keepalives == 2);
+	CHECK(gone_ct.keepalives == 0);
+	CHECK(dead_ct.keepalives == 0);
+	CHECK(fl_flowtable_count(t.ft) == 1);
+}
+
 TEST_CASE("flowtable: conntrack death hides the flow and GC hands it back", "[flowtable][gc]")
 {
 	TestPlatform plat;
