@@ -135,6 +135,27 @@ TEST_CASE("offload: a closing flow leaves the hardware early and stays on the so
 	CHECK(plat.leaked_blocks() == 0);
 }
 
+TEST_CASE("offload: tunnel flows stay on the software fastpath", "[offload][tunnel]")
+{
+	TestPlatform plat;
+	{
+		OffloadRig rig;
+		FlowSpec s;
+		struct fl_flow_params p = make_params(s);
+		p.tun[FL_DIR_ORIGINAL].l3proto = FL_L3_IPV4;
+		p.tun[FL_DIR_ORIGINAL].src = parse_addr(4, "192.0.2.10");
+		p.tun[FL_DIR_ORIGINAL].dst = parse_addr(4, "192.0.2.1");
+		struct fl_flow *flow = nullptr;
+		REQUIRE(fl_flow_create(rig.ft, &p, &flow) == 0);
+		REQUIRE(fl_flowtable_add(rig.ft, flow) == 0);
+		plat.run_work();
+		CHECK_FALSE((flags_of(flow) & FL_FLOW_HW));
+		CHECK(rig.nic.rule_count() == 0);
+		CHECK(rig.stats().adds == 0);
+	}
+	CHECK(plat.leaked_blocks() == 0);
+}
+
 TEST_CASE("offload: a queued add becomes the delete: one item per flow", "[offload]")
 {
 	TestPlatform plat;
