@@ -8,9 +8,9 @@
 #     handed back with a sane relative timeout;
 #  3. TCP hand-back mid-connection (timeout): the connection goes on through
 #     the slowpath without a single INVALID packet, with window tracking reset;
-#  4. TCP teardown: FIN and RST move flows to the closing state (upstream's,
-#     the module's default): the close rides the fastpath, the idle timeout
-#     hands conntrack a CLOSE entry; with tcp_closing=0, FIN tears down at once;
+#  4. TCP teardown: FIN tears down at once (6.1's, the module's default); with
+#     tcp_closing=1 (upstream's) FIN and RST move flows to the closing state,
+#     the close rides the fastpath and conntrack gets the entry back in CLOSE;
 #  5. device deletion, flowtable deletion, `nft flush ruleset` and rmmod while
 #     traffic flows;
 #  6. IPIP and IP6IP6: the client reaches the server through a tunnel ending on
@@ -199,14 +199,14 @@ scenario_tcp_handback()
 }
 
 # --------------------------------------------------------------------- 4
-# The module's default: upstream's closing state. The close rides the
+# tcp_closing=1: upstream's closing state. The close rides the
 # fastpath and the flow stays offloaded (closing) until it ends; whatever ends
 # it, conntrack takes the connection back in CLOSE, ready for a reopen.
 scenario_fin_rst()
 {
+	echo Y > /sys/module/flowlane/parameters/tcp_closing
 	topology || return
 	ruleset_all
-	check "fin: tcp_closing is the module's default" "[ \$(cat /sys/module/flowlane/parameters/tcp_closing) = Y ]"
 	sv sh -c 'nc -l -p 7100 > /dev/null' &
 	sv_listening tcp 7100
 	cl sh -c '(head -c 200000 /dev/zero; sleep 4) | nc -N 10.0.2.2 7100' &
@@ -226,12 +226,13 @@ scenario_fin_rst()
 	check "fin: handed back closed (CLOSE, not ESTABLISHED)" \
 		"ct_list | grep 'dport=7100' | grep -q ' CLOSE ' && ! ct_list | grep 'dport=7100' | grep -q OFFLOAD"
 	teardown_topology
+	echo N > /sys/module/flowlane/parameters/tcp_closing
 }
 
-# tcp_closing=0 (read when a flowtable is created): 6.1's immediate teardown.
+# tcp_closing=0, the module's default: 6.1's immediate teardown.
 scenario_fin_teardown()
 {
-	echo N > /sys/module/flowlane/parameters/tcp_closing
+	check "fin0: 6.1's teardown is the module's default" "[ \$(cat /sys/module/flowlane/parameters/tcp_closing) = N ]"
 	topology || return
 	ruleset_all
 	sv sh -c 'nc -l -p 7150 > /dev/null' &
@@ -246,7 +247,6 @@ scenario_fin_teardown()
 	check "fin0: conntrack follows the close (TIME_WAIT/CLOSE/LAST_ACK/FIN_WAIT)" \
 		"ct_list | grep 'dport=7150' | grep -qE 'TIME_WAIT|CLOSE|LAST_ACK|FIN_WAIT'"
 	teardown_topology
-	echo Y > /sys/module/flowlane/parameters/tcp_closing
 }
 
 # --------------------------------------------------------------------- 5
