@@ -68,8 +68,10 @@ Check parse_vlan(const struct fl_packet &pkt, Parsed &p, u16 &type, u32 &off)
 	Check c = need_bytes(pkt, off, vlan::kLen);
 	if (c.reason)
 		return c;
-	u16 vid = read_be16(pkt.data + off + vlan::kTci) & vlan::kVidMask;
-	c = push_encap(p, vid, type);
+	// The whole tag control field, as the kernel keys it: a frame whose
+	// priority bits differ from the flow's (a VLAN device sends 0) takes the
+	// slowpath, whose egress applies the device's priority mapping.
+	c = push_encap(p, read_be16(pkt.data + off + vlan::kTci), type);
 	if (c.reason)
 		return c;
 	type = read_be16(pkt.data + off + vlan::kInnerType);
@@ -107,7 +109,7 @@ Check parse_l2(const struct fl_packet &pkt, Parsed &p)
 	u32 off = 0;
 	u16 type;
 	if (pkt.flags & FL_PKT_HW_VLAN) {
-		Check c = push_encap(p, pkt.hw_vlan_id & vlan::kVidMask, pkt.hw_vlan_proto);
+		Check c = push_encap(p, pkt.hw_vlan_id, pkt.hw_vlan_proto);
 		if (c.reason)
 			return c;
 	}
@@ -351,6 +353,9 @@ Check parse(const FlowTable &ft, const struct fl_packet &pkt, Parsed &p)
 	p.key.iifindex = pkt.iifindex;
 	if (pkt.entry > FL_ENTRY_L3 || !pkt.data)
 		return slow(FL_SLOW_MALFORMED);
+	// Another host's frame (promiscuous mode, a bridge port) is not ours to route.
+	if (pkt.flags & FL_PKT_NOT_HOST)
+		return slow(FL_SLOW_NOT_HOST);
 	Check c = parse_l2(pkt, p);
 	if (!c.reason)
 		c = parse_tunnel(pkt, p);

@@ -182,6 +182,16 @@ Status FlowTable::set_timeout(u8 l4proto, u32 seconds)
 	return {};
 }
 
+Status FlowTable::set_flags(unsigned int flags)
+{
+	// Hardware offload is bound when the table is created: it cannot come or go.
+	if ((flags & ~(FL_FLOWTABLE_HW_OFFLOAD | FL_FLOWTABLE_COUNTER)) ||
+	    ((flags ^ this->flags()) & FL_FLOWTABLE_HW_OFFLOAD))
+		return Error::Invalid;
+	flags_.store_relaxed(flags);
+	return {};
+}
+
 u32 FlowTable::timeout_s(u8 l4proto) const
 {
 	if (l4proto == FL_IPPROTO_TCP)
@@ -192,6 +202,16 @@ u32 FlowTable::timeout_s(u8 l4proto) const
 }
 
 u32 FlowTable::timeout_ticks(u8 l4proto) const { return seconds_to_ticks(timeout_s(l4proto)); }
+
+s32 handback_timeout(s32 left, u32 state_timeout, u32 offload_timeout)
+{
+	// The flow may have been idle for a whole offload timeout: that much of the
+	// state's timeout is spent already.
+	s64 want = static_cast<s64>(state_timeout) - offload_timeout;
+	if (want < 0)
+		want = 0;
+	return want < left ? static_cast<s32>(want) : left;
+}
 
 // ------------------------------------------------------------------ flows
 
@@ -254,7 +274,7 @@ Status FlowTable::try_add(Flow *flow)
 	flows_added_.fetch_add(1);
 	// Tunnel flows stay in software: the offload rules of Linux 6.1 and 6.12
 	// flowtables have no way to strip or build the outer header.
-	if ((flags_ & FL_FLOWTABLE_HW_OFFLOAD) && hw_ && !flow->has_tunnel()) {
+	if ((flags() & FL_FLOWTABLE_HW_OFFLOAD) && hw_ && !flow->has_tunnel()) {
 		flow->flags.set(FL_FLOW_HW);
 		hw_->flow_added(*flow);
 	}
@@ -282,9 +302,11 @@ void FlowTable::refresh(Flow &flow)
 	u32 timeout = timeout_ticks(flow.l4proto());
 	Tick next = Tick::now().plus(timeout);
 	// Write at most once a second (an eighth of the timeout when that is
-	// shorter): both directions' CPUs share this line.
+	// shorter): both directions' CPUs share this line. A shortened timeout
+	// (set_timeout) moves the expiry back at once.
 	s32 slack = static_cast<s32>(min(fl_time_hz(), timeout / 8));
-	if (next.since(Tick(flow.timeout.load_relaxed())) <= slack)
+	s32 ahead = next.since(Tick(flow.timeout.load_relaxed()));
+	if (ahead <= slack && ahead >= -slack)
 		return;
 	flow.timeout.store_relaxed(next.raw());
 	// A closing flow is on its way out of the hardware: never push it back.

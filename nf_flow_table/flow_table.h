@@ -78,10 +78,13 @@ public:
 	Status set_timeout(u8 l4proto, u32 seconds);
 	u32 timeout_s(u8 l4proto) const;
 	u32 timeout_ticks(u8 l4proto) const;
-	unsigned int flags() const { return flags_; }
+	unsigned int flags() const { return flags_.load_relaxed(); }
+	// An update of the table's flags (nft's flowtable update): only
+	// FL_FLOWTABLE_COUNTER may change; packets after it see the new flags.
+	Status set_flags(unsigned int flags);
 	// 0, or the only L3 family the fastpath takes.
 	u8 family() const { return family_; }
-	bool counting() const { return flags_ & FL_FLOWTABLE_COUNTER; }
+	bool counting() const { return flags() & FL_FLOWTABLE_COUNTER; }
 	const struct fl_flowtable_ops &ops() const { return *ops_; }
 	unsigned long count() const { return hash_->count() / 2; }
 
@@ -118,7 +121,7 @@ private:
 	void free_flow(Flow *flow);
 	void drain_all();
 
-	const unsigned int flags_;
+	Atomic<u32> flags_;
 	const u8 family_;
 	const struct fl_flowtable_ops *const ops_;
 	const u32 gc_interval_ticks_;
@@ -152,6 +155,9 @@ template <typename Fn> unsigned long FlowTable::for_each_flow(Fn &&fn) const
 	});
 	return calls;
 }
+
+// See fl_handback_timeout().
+s32 handback_timeout(s32 left, u32 state_timeout, u32 offload_timeout);
 
 inline FlowTable *to_core(struct fl_flowtable *ft) { return reinterpret_cast<FlowTable *>(ft); }
 inline const FlowTable *to_core(const struct fl_flowtable *ft)

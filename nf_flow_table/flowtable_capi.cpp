@@ -24,6 +24,7 @@ const char *const kSlowNames[FL_SLOW_REASON_COUNT] = {
 	"malformed",   "not-tcp-udp", "no-entry",     "teardown",    "mtu",
 	"tcp-fin-rst", "route-stale", "need-pull",    "no-headroom", "not-writable",
 	"tcp-reopen",  "tunnel",
+	"not-host",
 };
 
 } // namespace
@@ -56,6 +57,16 @@ fl_u32 fl_flowtable_timeout(const struct fl_flowtable *ft, fl_u8 l4proto) noexce
 unsigned int fl_flowtable_flags_get(const struct fl_flowtable *ft) noexcept
 {
 	return to_core(ft)->flags();
+}
+
+fl_s32 fl_handback_timeout(fl_s32 left, fl_u32 state_timeout, fl_u32 offload_timeout) noexcept
+{
+	return handback_timeout(left, state_timeout, offload_timeout);
+}
+
+int fl_flowtable_set_flags(struct fl_flowtable *ft, unsigned int flags) noexcept
+{
+	return errno_of(to_core(ft)->set_flags(flags));
 }
 
 int fl_flow_create(struct fl_flowtable *ft, const struct fl_flow_params *p,

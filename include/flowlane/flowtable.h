@@ -204,6 +204,26 @@ void fl_flowtable_destroy(struct fl_flowtable *ft) FL_NOEXCEPT;
 int fl_flowtable_set_timeout(struct fl_flowtable *ft, fl_u8 l4proto, fl_u32 seconds) FL_NOEXCEPT;
 fl_u32 fl_flowtable_timeout(const struct fl_flowtable *ft, fl_u8 l4proto) FL_NOEXCEPT;
 unsigned int fl_flowtable_flags_get(const struct fl_flowtable *ft) FL_NOEXCEPT;
+/*
+ * Update the table's flags (enum fl_flowtable_flags): FL_FLOWTABLE_COUNTER may
+ * be turned on or off, and applies from the next packet on; -EINVAL for
+ * unknown flags or a change of FL_FLOWTABLE_HW_OFFLOAD. context: any.
+ */
+int fl_flowtable_set_flags(struct fl_flowtable *ft, unsigned int flags) FL_NOEXCEPT;
+
+/*
+ * The timeout a conntrack entry gets back when its flow stops being offloaded
+ * (ct_teardown): @left is what the entry has left now, @state_timeout the
+ * slowpath's timeout for the state it is in, @offload_timeout the flowtable's
+ * idle timeout (up to that long passed without conntrack seeing a packet); all
+ * in the same unit. Returns what the entry should have left: @state_timeout
+ * less @offload_timeout, never negative, and never more than @left: a timeout
+ * the slowpath lowered (a FIN it saw) stands, and an entry that offloading
+ * kept alive for a day is not given an established TCP timeout of days.
+ * Write it only when it is less than @left (the state read and the timeout
+ * written under conntrack's lock of the entry).
+ */
+fl_s32 fl_handback_timeout(fl_s32 left, fl_u32 state_timeout, fl_u32 offload_timeout) FL_NOEXCEPT;
 
 /* ------------------------------------------------------------------ flows */
 
@@ -347,6 +367,10 @@ enum fl_packet_flags {
 	FL_PKT_HW_VLAN = 0x4,      /* an outer VLAN tag was already stripped (@hw_vlan_*) */
 	FL_PKT_GSO = 0x8,          /* a segmentation offload packet: @gso_size payload bytes
 				    * per segment (the kernel's gso_size) */
+	FL_PKT_NOT_HOST = 0x10,    /* the frame is not addressed to this host (the kernel's
+				    * pkt_type other than PACKET_HOST: another host's unicast
+				    * seen in promiscuous mode, broadcast, multicast); it is
+				    * never forwarded by the fastpath (FL_SLOW_NOT_HOST) */
 };
 
 /* IP protocol numbers of the tunnels the fastpath decapsulates and builds. */
@@ -378,12 +402,21 @@ struct fl_packet {
 	fl_u32 headroom;   /* bytes writable before @data (for L2 pushes) */
 	fl_s32 iifindex;   /* ingress device */
 	fl_u16 ethertype;  /* FL_ENTRY_ETHERTYPE only, host order */
-	fl_u16 hw_vlan_id;
+	fl_u16 hw_vlan_id; /* the stripped tag's whole TCI (priority bits included) */
 	fl_u16 hw_vlan_proto;
 	fl_u16 gso_size;
 	fl_u8 entry;       /* enum fl_entry */
 	fl_u8 flags;       /* enum fl_packet_flags */
 };
+
+/*
+ * The most FL_SLOW_NEED_PULL verdicts one packet can get when each pull makes
+ * exactly @need bytes contiguous: one per header the fastpath reads (each
+ * encapsulation header, the outer IP header of a tunnel, the IP header, the
+ * transport header). A platform that pulls and calls again must allow this
+ * many rounds before giving up.
+ */
+#define FL_FASTPATH_MAX_PULLS (FL_ENCAP_MAX + 3)
 
 enum fl_verdict {
 	FL_VERDICT_SLOWPATH = 0, /* continue on the classic path; @reason says why */
@@ -410,6 +443,7 @@ enum fl_slow_reason {
 	FL_SLOW_TCP_REOPEN,     /* SYN on a closing flow: flow torn down, packet goes slow */
 	FL_SLOW_TUNNEL,         /* tunnel header the fastpath does not take (options,
 				 * fragment, hop limit, or another tunnel's endpoints) */
+	FL_SLOW_NOT_HOST,       /* FL_PKT_NOT_HOST: not addressed to this host */
 	FL_SLOW_REASON_COUNT
 };
 

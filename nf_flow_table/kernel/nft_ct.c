@@ -17,19 +17,14 @@ static bool flowlane_ct_alive(void *ct)
 }
 
 /*
- * conntrack saw none of the offloaded packets: its TCP window state is stale
- * and its timeout was pushed a day ahead. Forget the windows (td_maxwin = 0 and
- * no MAXACK, so tcp_in_window() learns them again instead of judging the next
- * packets INVALID) and restart the timeout of the current state, relative to
- * now, never zero.
+ * conntrack saw none of the offloaded packets: its TCP window state is stale.
+ * Forget the windows (td_maxwin = 0 and no MAXACK, so tcp_in_window() learns
+ * them again instead of judging the next packets INVALID). Under ct->lock.
  */
-static u32 flowlane_fixup_tcp(struct nf_conn *ct, bool closed)
+static void flowlane_fixup_tcp(struct nf_conn *ct, bool closed)
 {
-	struct nf_tcp_net *tn = nf_tcp_pernet(nf_ct_net(ct));
-	u8 state;
 	int i;
 
-	spin_lock_bh(&ct->lock);
 	for (i = 0; i < 2; i++) {
 		ct->proto.tcp.seen[i].td_maxwin = 0;
 		ct->proto.tcp.seen[i].flags &= ~IP_CT_TCP_FLAG_MAXACK_SET;
@@ -43,36 +38,51 @@ static u32 flowlane_fixup_tcp(struct nf_conn *ct, bool closed)
 		ct->proto.tcp.state = TCP_CONNTRACK_CLOSE;
 		ct->proto.tcp.seen[0].flags |= IP_CT_TCP_FLAG_CLOSE_INIT;
 	}
-	state = ct->proto.tcp.state;
-	spin_unlock_bh(&ct->lock);
-	return tn->timeouts[state];
 }
 
-static u32 flowlane_fixup_udp(struct nf_conn *ct)
+/* The slowpath's timeout for the entry's state and the flowtable's; under ct->lock. */
+static bool flowlane_state_timeouts(struct nf_conn *ct, bool closed, u32 *state, u32 *offload)
 {
-	struct nf_udp_net *un = nf_udp_pernet(nf_ct_net(ct));
+	struct net *net = nf_ct_net(ct);
 
-	return test_bit(IPS_SEEN_REPLY_BIT, &ct->status) ? un->timeouts[UDP_CT_REPLIED]
-							 : un->timeouts[UDP_CT_UNREPLIED];
+	switch (nf_ct_protonum(ct)) {
+	case IPPROTO_TCP:
+		flowlane_fixup_tcp(ct, closed);
+		*state = nf_tcp_pernet(net)->timeouts[ct->proto.tcp.state];
+		/* A close the fastpath just carried spent none of CLOSE's timeout. */
+		*offload = closed ? 0 : nf_tcp_pernet(net)->offload_timeout;
+		return true;
+	case IPPROTO_UDP:
+		*state = nf_udp_pernet(net)->timeouts[test_bit(IPS_SEEN_REPLY_BIT, &ct->status) ?
+						       UDP_CT_REPLIED : UDP_CT_UNREPLIED];
+		*offload = nf_udp_pernet(net)->offload_timeout;
+		return true;
+	default:
+		return false;
+	}
 }
 
+/*
+ * Give the entry back to the slowpath: the timeout the core computes
+ * (fl_handback_timeout: never raised, the idle time spent), from the state and
+ * the timeout read under the entry's lock, which conntrack's TCP tracking holds
+ * while it moves the state.
+ */
 static void flowlane_ct_teardown(void *ctp, enum fl_teardown_reason why)
 {
 	struct nf_conn *ct = ctp;
-	u32 timeout;
+	u32 state, offload;
+	s32 left, want;
 
 	clear_bit(IPS_OFFLOAD_BIT, &ct->status);
-	switch (nf_ct_protonum(ct)) {
-	case IPPROTO_TCP:
-		timeout = flowlane_fixup_tcp(ct, why == FL_TEARDOWN_TCP_CLOSED);
-		break;
-	case IPPROTO_UDP:
-		timeout = flowlane_fixup_udp(ct);
-		break;
-	default:
-		return;
+	spin_lock_bh(&ct->lock);
+	if (flowlane_state_timeouts(ct, why == FL_TEARDOWN_TCP_CLOSED, &state, &offload)) {
+		left = (s32)(READ_ONCE(ct->timeout) - nfct_time_stamp);
+		want = fl_handback_timeout(left, state, offload);
+		if (want < left)
+			WRITE_ONCE(ct->timeout, nfct_time_stamp + want);
 	}
-	WRITE_ONCE(ct->timeout, nfct_time_stamp + max_t(u32, timeout, HZ));
+	spin_unlock_bh(&ct->lock);
 }
 
 /*
@@ -125,15 +135,23 @@ const struct fl_flowtable_ops flowlane_ops = {
 
 /*
  * The flowtable timeouts are conntrack's per-netns sysctls
- * net.netfilter.nf_flowtable_{tcp,udp}_timeout, read when a flow is added.
+ * net.netfilter.nf_flowtable_{tcp,udp}_timeout and the `counter` flag is the
+ * nft flowtable's (an update may set or clear it): copied into the core table
+ * before each packet and each new flow, so that a change reaches live flows at
+ * their next refresh and the next packet's accounting.
  */
-void flowlane_sync_timeouts(struct flowlane_ft *fft, struct net *net)
+void flowlane_sync_config(struct flowlane_ft *fft, struct net *net)
 {
 	u32 tcp = clamp_t(u32, nf_tcp_pernet(net)->offload_timeout / HZ, 1, 7 * 86400);
 	u32 udp = clamp_t(u32, nf_udp_pernet(net)->offload_timeout / HZ, 1, 7 * 86400);
+	unsigned int flags = fl_flowtable_flags_get(fft->core) & ~FL_FLOWTABLE_COUNTER;
 
+	if (READ_ONCE(fft->nf->flags) & NF_FLOWTABLE_COUNTER)
+		flags |= FL_FLOWTABLE_COUNTER;
 	if (tcp != fl_flowtable_timeout(fft->core, IPPROTO_TCP))
 		WARN_ON_ONCE(fl_flowtable_set_timeout(fft->core, IPPROTO_TCP, tcp));
 	if (udp != fl_flowtable_timeout(fft->core, IPPROTO_UDP))
 		WARN_ON_ONCE(fl_flowtable_set_timeout(fft->core, IPPROTO_UDP, udp));
+	if (flags != fl_flowtable_flags_get(fft->core))
+		WARN_ON_ONCE(fl_flowtable_set_flags(fft->core, flags));
 }

@@ -42,7 +42,7 @@ static inline struct flowlane_ft *flowlane_ft_of(struct nf_flowtable *nf)
 
 /* nft_ct.c: conntrack and routes behind struct fl_flowtable_ops. */
 extern const struct fl_flowtable_ops flowlane_ops;
-void flowlane_sync_timeouts(struct flowlane_ft *fft, struct net *net);
+void flowlane_sync_config(struct flowlane_ft *fft, struct net *net);
 void flowlane_ct_keepalive(void *ct);
 
 /* nft_hook.c: the ingress hook (all three families; the core table filters). */

@@ -61,9 +61,11 @@ static void flowlane_packet_of(struct fl_packet *pkt, struct sk_buff *skb,
 	pkt->entry = FL_ENTRY_ETHERTYPE;
 	if (skb_vlan_tag_present(skb)) {
 		pkt->flags |= FL_PKT_HW_VLAN;
-		pkt->hw_vlan_id = skb_vlan_tag_get_id(skb);
+		pkt->hw_vlan_id = skb_vlan_tag_get(skb);
 		pkt->hw_vlan_proto = ntohs(skb->vlan_proto);
 	}
+	if (skb->pkt_type != PACKET_HOST)
+		pkt->flags |= FL_PKT_NOT_HOST;
 	if (skb->ip_summed == CHECKSUM_PARTIAL)
 		pkt->flags |= FL_PKT_CSUM_PARTIAL;
 	if (skb_is_gso(skb)) {
@@ -77,12 +79,14 @@ static void flowlane_fastpath(struct flowlane_ft *fft, struct sk_buff *skb,
 			      const struct nf_hook_state *state, struct fl_result *res)
 {
 	struct fl_packet pkt;
-	int tries;
+	int pulls;
 
 	flowlane_packet_of(&pkt, skb, state);
-	for (tries = 0; tries < 3; tries++) {
+	/* One pull per header at most (FL_FASTPATH_MAX_PULLS), then the last call. */
+	for (pulls = 0;; pulls++) {
 		fl_fastpath(fft->core, &pkt, res);
-		if (res->reason != FL_SLOW_NEED_PULL || !pskb_may_pull(skb, res->need))
+		if (res->reason != FL_SLOW_NEED_PULL || pulls == FL_FASTPATH_MAX_PULLS ||
+		    !pskb_may_pull(skb, res->need))
 			return;
 		pkt.data = skb->data;
 		pkt.headlen = skb_headlen(skb);
@@ -236,6 +240,8 @@ unsigned int flowlane_hook(void *priv, struct sk_buff *skb, const struct nf_hook
 	struct flowlane_ft *fft = flowlane_ft_of(priv);
 	struct fl_result res;
 
+	/* The sysctls and the flowtable's flags may have changed since the last packet. */
+	flowlane_sync_config(fft, state->net);
 	flowlane_fastpath(fft, skb, state, &res);
 	if (res.verdict != FL_VERDICT_XMIT)
 		return NF_ACCEPT;

@@ -502,7 +502,7 @@ bool flowlane_offload(struct flowlane_ft *fft, struct nft_flowtable *ft,
 	dir = CTINFO2DIR(ctinfo);
 	if (flowlane_routes(pkt, ct, dir, ft, &route))
 		goto clear_offload;
-	flowlane_sync_timeouts(fft, nft_net(pkt));
+	flowlane_sync_config(fft, nft_net(pkt));
 	if (flowlane_add(fft, ct, &route))
 		goto clear_offload;
 	/* Conntrack sees no more packets of this entry: a day ahead, kept so by GC. */

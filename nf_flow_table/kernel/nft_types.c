@@ -73,7 +73,7 @@ static int flowlane_ft_init(struct nf_flowtable *nf)
 		if (err)
 			goto destroy_core;
 	}
-	flowlane_sync_timeouts(fft, read_pnet(&nf->net));
+	flowlane_sync_config(fft, read_pnet(&nf->net));
 	*flowlane_ft_slot(nf) = fft;
 	mutex_lock(&flowlane_tables_lock);
 	list_add(&fft->list, &flowlane_tables);

@@ -6,6 +6,7 @@
 // checksums; the three entry points.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -679,4 +680,137 @@ TEST_CASE("fastpath: an ip or ip6 flowtable takes only its own family", "[fastpa
 		CHECK(r6.res.verdict == (family == FL_L3_IPV6 ? FL_VERDICT_XMIT : FL_VERDICT_SLOWPATH));
 		CHECK((family == FL_L3_IPV4 ? r6 : r4).res.reason == FL_SLOW_NOT_IP);
 	}
+}
+
+// Frames another host should get (promiscuous mode, a bridge port, broadcast or
+// multicast) are never forwarded by the fastpath, even when their tuple is a flow's.
+TEST_CASE("fastpath: frames not addressed to this host take the slowpath", "[fastpath]")
+{
+	TestPlatform plat;
+	Table t;
+	FlowSpec s;
+	add(t.ft, s);
+	Bytes frame = build_frame(flow_frame(s, FL_DIR_ORIGINAL));
+	Run other(frame, s.client_if, FL_PKT_BUILD_L2 | FL_PKT_NOT_HOST);
+	other.go(t.ft);
+	CHECK(other.res.verdict == FL_VERDICT_SLOWPATH);
+	CHECK(other.res.reason == FL_SLOW_NOT_HOST);
+	CHECK(Bytes(other.pkt.data, other.pkt.data + other.pkt.len) == frame);
+	struct fl_stats st;
+	fl_flowtable_stats(t.ft, &st);
+	CHECK(st.slow[FL_SLOW_NOT_HOST] == 1);
+	CHECK(std::string(fl_slow_reason_name(FL_SLOW_NOT_HOST)) == "not-host");
+
+	Run ours(frame, s.client_if);
+	ours.go(t.ft);
+	CHECK(ours.res.verdict == FL_VERDICT_XMIT);
+}
+
+// The kernel keys a VLAN on the whole tag control field: a frame whose priority
+// (or DEI) bits are not the flow's takes the slowpath, in band or stripped.
+TEST_CASE("fastpath: VLAN priority bits are part of the key", "[fastpath]")
+{
+	TestPlatform plat;
+	Table t;
+	FlowSpec s;
+	s.client_encap = {{10, FL_ETH_P_8021Q}};
+	add(t.ft, s);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
+
+	Run plain(build_frame(fs), s.client_if);
+	plain.go(t.ft);
+	CHECK(plain.res.verdict == FL_VERDICT_XMIT);
+
+	for (uint16_t bits : {uint16_t(5u << 13), uint16_t(1u << 12)}) {
+		FrameSpec tagged = fs;
+		tagged.vlans[0].id = static_cast<uint16_t>(10 | bits);
+		Run r(build_frame(tagged), s.client_if);
+		r.go(t.ft);
+		CHECK(r.res.reason == FL_SLOW_NO_ENTRY);
+
+		FrameSpec stripped = fs;
+		stripped.vlans.clear();
+		Run hw(build_frame(stripped), s.client_if, FL_PKT_HW_VLAN, FL_ENTRY_ETHERTYPE, 14);
+		hw.pkt.ethertype = 0x0800;
+		hw.pkt.hw_vlan_id = static_cast<uint16_t>(10 | bits);
+		hw.pkt.hw_vlan_proto = FL_ETH_P_8021Q;
+		hw.go(t.ft);
+		CHECK(hw.res.reason == FL_SLOW_NO_ENTRY);
+	}
+}
+
+// A platform pulls exactly what the fastpath asks for and calls again: the
+// deepest untunnelled encapsulations need one round per header (QinQ: two
+// tags, the IP header, the TCP header; PPPoE behind a VLAN tag as many), within
+// FL_FASTPATH_MAX_PULLS (which leaves one more for a tunnel's outer header).
+TEST_CASE("fastpath: non-linear headers need at most FL_FASTPATH_MAX_PULLS pulls", "[fastpath]")
+{
+	TestPlatform plat;
+	Table t;
+	FlowSpec s;
+	SECTION("QinQ")
+	{
+		s.client_encap = {{100, FL_ETH_P_8021AD}, {20, FL_ETH_P_8021Q}};
+	}
+	SECTION("PPPoE behind a VLAN tag")
+	{
+		s.client_encap = {{30, FL_ETH_P_8021Q}, {0x1234, FL_ETH_P_PPP_SES}};
+	}
+	SECTION("PPPoE behind a VLAN tag, IPv6")
+	{
+		s = v6_spec();
+		s.client_encap = {{30, FL_ETH_P_8021Q}, {0x1234, FL_ETH_P_PPP_SES}};
+	}
+	add(t.ft, s);
+	FrameSpec fs = flow_frame(s, FL_DIR_ORIGINAL);
+	if (s.client_encap.back().proto == FL_ETH_P_PPP_SES) {
+		fs.vlans.resize(1);
+		fs.pppoe_session = 0x1234;
+	}
+	Run r(build_frame(fs), s.client_if, 0, FL_ENTRY_ETHERTYPE, 14);
+	r.pkt.ethertype = fs.vlans[0].proto;
+	r.pkt.headlen = 0; // nothing linear: every header needs its own pull
+	unsigned pulls = 0;
+	for (;;) {
+		r.go(t.ft);
+		if (r.res.reason != FL_SLOW_NEED_PULL)
+			break;
+		REQUIRE(r.res.need > r.pkt.headlen);
+		r.pkt.headlen = r.res.need;
+		pulls++;
+		REQUIRE(pulls <= FL_FASTPATH_MAX_PULLS);
+	}
+	CHECK(r.res.verdict == FL_VERDICT_XMIT);
+	CHECK(pulls == FL_ENCAP_MAX + 2);
+}
+
+// `nft add flowtable ... { counter; }` as an update of a live table: conntrack
+// counts the packets after it, and stops counting after the flag is cleared.
+TEST_CASE("fastpath: a counter flag update applies to the next packets", "[fastpath]")
+{
+	TestPlatform plat;
+	FakeCt ct;
+	Table t;
+	FlowSpec s;
+	s.ct = &ct;
+	add(t.ft, s);
+	auto send = [&] {
+		Run r(build_frame(flow_frame(s, FL_DIR_ORIGINAL)), s.client_if);
+		r.go(t.ft);
+		REQUIRE(r.res.verdict == FL_VERDICT_XMIT);
+	};
+	send();
+	CHECK(ct.acct_packets[0] == 0);
+	REQUIRE(fl_flowtable_set_flags(t.ft, FL_FLOWTABLE_COUNTER) == 0);
+	CHECK(fl_flowtable_flags_get(t.ft) == FL_FLOWTABLE_COUNTER);
+	send();
+	send();
+	CHECK(ct.acct_packets[0] == 2);
+	REQUIRE(fl_flowtable_set_flags(t.ft, 0) == 0);
+	send();
+	CHECK(ct.acct_packets[0] == 2);
+	// Hardware offload is bound at creation; unknown flags are refused.
+	CHECK(fl_flowtable_set_flags(t.ft, FL_FLOWTABLE_HW_OFFLOAD) == -EINVAL);
+	CHECK(fl_flowtable_set_flags(t.ft, 0x80) == -EINVAL);
+	CHECK(fl_flowtable_flags_get(t.ft) == 0);
 }

@@ -506,3 +506,54 @@ TEST_CASE("flowtable: traffic keeps a flow alive even with a one-second timeout"
 	plat.advance_ms(1100);
 	CHECK(gc(t.ft).expired == 1);
 }
+
+// nf_flowtable_{tcp,udp}_timeout changed on a live table: flows get the new
+// timeout at their next refresh, shorter as well as longer.
+TEST_CASE("flowtable: a changed timeout reaches live flows at their next refresh", "[flowtable]")
+{
+	TestPlatform plat;
+	Table t;
+	FlowSpec spec;
+	struct fl_flow *flow = add_flow(t.ft, spec);
+	auto refresh = [&] {
+		fl_rcu_read_lock();
+		fl_flow_refresh(t.ft, flow);
+		fl_s32 left = fl_flow_expires_in(t.ft, flow);
+		fl_rcu_read_unlock();
+		return left;
+	};
+	const fl_s32 hz = static_cast<fl_s32>(fl_time_hz());
+	plat.advance_s(2);
+	CHECK(refresh() > 25 * hz);
+	REQUIRE(fl_flowtable_set_timeout(t.ft, FL_IPPROTO_TCP, 5) == 0);
+	plat.advance_s(1);
+	fl_s32 left = refresh();
+	CHECK(left > 0);
+	CHECK(left <= 5 * hz);
+	plat.advance_s(6);
+	CHECK(gc(t.ft).expired == 1);
+
+	// A fresh flow under the short timeout, then a longer one.
+	flow = add_flow(t.ft, spec);
+	REQUIRE(fl_flowtable_set_timeout(t.ft, FL_IPPROTO_TCP, 120) == 0);
+	plat.advance_s(1);
+	CHECK(refresh() > 100 * hz);
+}
+
+// The hand-back rules: the state's timeout less the idle time offloading may
+// have spent, never negative, never more than the entry has left.
+TEST_CASE("flowtable: hand-back timeouts never raise what conntrack has", "[flowtable]")
+{
+	const fl_u32 day = 86400, offload = 30;
+	// Established TCP (5 days) kept alive for a day: keeps its day, not 5 days.
+	CHECK(fl_handback_timeout(day, 5 * day, offload) == static_cast<fl_s32>(day));
+	// A slowpath FIN lowered the entry to 2 minutes: that stands.
+	CHECK(fl_handback_timeout(120, 5 * day, offload) == 120);
+	// FIN_WAIT (120 s) handed back with a day left: 120 - 30 s.
+	CHECK(fl_handback_timeout(day, 120, offload) == 90);
+	// UDP unreplied (30 s) after a 30 s idle flow: expires now.
+	CHECK(fl_handback_timeout(day, 30, offload) == 0);
+	CHECK(fl_handback_timeout(day, 10, offload) == 0);
+	// Already expired: left alone.
+	CHECK(fl_handback_timeout(-5, 120, offload) == -5);
+}
