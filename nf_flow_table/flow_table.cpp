@@ -160,13 +160,13 @@ void FlowTable::destroy(FlowTable *ft)
 void FlowTable::drain_all()
 {
 	cleanup_dev(0);
-	for (unsigned round = 0; count() && round < 1000; round++) {
+	for (unsigned round = 0; (count() || any_parked()) && round < 1000; round++) {
 		struct fl_gc_result res = {};
 		gc(&res);
-		if (count() && hw_)
+		if ((count() || any_parked()) && hw_)
 			hw_->flush();
 	}
-	FL_ASSERT(count() == 0);
+	FL_ASSERT(count() == 0 && !any_parked());
 }
 
 Status FlowTable::set_timeout(u8 l4proto, u32 seconds)
@@ -267,6 +267,10 @@ Status FlowTable::try_add(Flow *flow)
 	RcuReadGuard rcu;
 	HashEntry<Tuple> *entries[2] = {&flow->entry[FL_DIR_REPLY], &flow->entry[FL_DIR_ORIGINAL]};
 	Status st = hash_->insert_all(entries, 2);
+	// A torn-down flow holding a key (until GC would unlink it) gives it up now:
+	// the connection is offloaded again at once, not a GC pass later.
+	if (!st.ok() && evict_torn_down(*flow))
+		st = hash_->insert_all(entries, 2);
 	if (!st.ok()) {
 		add_exists_.fetch_add(1);
 		return st;
@@ -279,6 +283,49 @@ Status FlowTable::try_add(Flow *flow)
 		hw_->flow_added(*flow);
 	}
 	return {};
+}
+
+// Under RCU: unlink every torn-down flow holding one of @flow's keys; false when
+// a live flow holds one, or nothing could be unlinked.
+bool FlowTable::evict_torn_down(const Flow &flow)
+{
+	bool evicted = false;
+	for (unsigned d = 0; d < 2; d++) {
+		HashEntry<Tuple> *e = hash_->lookup(flow.entry[d].key);
+		if (!e)
+			continue;
+		Flow *old = Flow::from_entry(e);
+		if (!old->torn_down())
+			return false;
+		// Claimed once, by GC or by us; a claim that finds no slot is given back.
+		if (old->flags.test_and_set(kFlowUnlinked))
+			return false;
+		if (!park(old)) {
+			old->flags.test_and_clear(kFlowUnlinked);
+			return false;
+		}
+		unlink(*old);
+		evicted = true;
+	}
+	return evicted;
+}
+
+bool FlowTable::park(Flow *flow)
+{
+	for (unsigned i = 0; i < kParkSlots; i++) {
+		Flow *none = nullptr;
+		if (parked_[i].compare_exchange(none, flow))
+			return true;
+	}
+	return false;
+}
+
+bool FlowTable::any_parked() const
+{
+	for (unsigned i = 0; i < kParkSlots; i++)
+		if (parked_[i].load_acquire())
+			return true;
+	return false;
 }
 
 Flow *FlowTable::find(const Tuple &key, Dir *dir) const
@@ -496,6 +543,27 @@ bool FlowTable::gc_wants_unlink(Flow &flow, struct fl_gc_result &res)
 	return true;
 }
 
+// Evicted flows: free them once the hardware has let go, like linked ones.
+void FlowTable::reap_parked(FreeBatch &batch, struct fl_gc_result &res)
+{
+	for (unsigned i = 0; i < kParkSlots; i++) {
+		Flow *flow = parked_[i].load_acquire();
+		if (!flow)
+			continue;
+		if (flow->flags.test(FL_FLOW_HW) && hw_ && !flow->flags.test(FL_FLOW_HW_DEAD)) {
+			if (!flow->flags.test(FL_FLOW_HW_DYING))
+				hw_->flow_removing(*flow);
+			res.hw_waiting++;
+			continue;
+		}
+		if (!batch.has_room())
+			return;
+		parked_[i].store_release(nullptr); // only GC empties slots
+		batch.add(flow);
+		res.freed++;
+	}
+}
+
 void FlowTable::gc(struct fl_gc_result *res)
 {
 	struct fl_gc_result local = {};
@@ -509,12 +577,14 @@ void FlowTable::gc(struct fl_gc_result *res)
 	for_each_flow([&](Flow &flow) {
 		if (!gc_wants_unlink(flow, *res) || !batch.has_room())
 			return true;
-		flow.flags.set(kFlowUnlinked);
+		if (flow.flags.test_and_set(kFlowUnlinked))
+			return true; // evicted by a new flow meanwhile: parked
 		unlink(flow);
 		batch.add(&flow);
 		res->freed++;
 		return true;
 	});
+	reap_parked(batch, *res);
 	batch.release();
 	gc_running_.store_release(0);
 	gc_runs_.fetch_add(1);

@@ -115,6 +115,10 @@ private:
 	StatSlot &slot() { return stat_slots_[fl_this_cpu() % kStatSlots]; }
 	static void gc_work(void *arg);
 	bool expired(const Flow &flow) const;
+	bool evict_torn_down(const Flow &flow);
+	bool park(Flow *flow);
+	void reap_parked(FreeBatch &batch, struct fl_gc_result &res);
+	bool any_parked() const;
 	bool gc_wants_unlink(Flow &flow, struct fl_gc_result &res);
 	void gc_alive_hw(Flow &flow);
 	void unlink(Flow &flow);
@@ -131,6 +135,10 @@ private:
 	struct fl_work *const gc_work_;
 	HwOffloadHooks *hw_ = nullptr;
 	Atomic<u32> gc_running_;
+	// Torn-down flows taken out of the hash early, so that a new flow can take
+	// their keys at once (evict_torn_down); only GC empties a slot.
+	static constexpr unsigned kParkSlots = 64;
+	Atomic<Flow *> parked_[kParkSlots];
 	Atomic<u32> dying_;
 
 	StatSlot stat_slots_[kStatSlots];

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <memory>
 #include <vector>
 
@@ -556,4 +557,69 @@ TEST_CASE("flowtable: hand-back timeouts never raise what conntrack has", "[flow
 	CHECK(fl_handback_timeout(day, 10, offload) == 0);
 	// Already expired: left alone.
 	CHECK(fl_handback_timeout(-5, 120, offload) == -5);
+}
+
+// A torn-down flow no longer holds its keys: the connection's new flow is added
+// at once (not a GC pass later); GC still hands the old one back and frees it.
+TEST_CASE("flowtable: a torn-down flow's keys take a new flow at once", "[flowtable][gc]")
+{
+	TestPlatform plat;
+	{
+		FakeCt old_ct, new_ct, live_ct;
+		Table t;
+		FlowSpec spec;
+		spec.ct = &old_ct;
+		struct fl_flow *old_flow = add_flow(t.ft, spec);
+		struct fl_flow_params p = make_params(spec);
+		enum fl_dir dir;
+		fl_rcu_read_lock();
+		fl_flow_teardown(t.ft, old_flow, FL_TEARDOWN_ROUTE_STALE);
+		fl_rcu_read_unlock();
+
+		spec.ct = &new_ct;
+		struct fl_flow *new_flow = add_flow(t.ft, spec);
+		CHECK(lookup(t.ft, p.tuple[0], &dir) == new_flow);
+		CHECK(lookup(t.ft, p.tuple[1], &dir) == new_flow);
+		CHECK(fl_flowtable_count(t.ft) == 1);
+		CHECK(old_ct.releases == 0); // freed by GC, after a grace period
+
+		fl_gc_result r = gc(t.ft);
+		CHECK(r.freed == 1);
+		CHECK(old_ct.teardowns == 1);
+		CHECK(old_ct.releases == 1);
+		CHECK(new_ct.teardowns == 0);
+		CHECK(lookup(t.ft, p.tuple[0], &dir) == new_flow);
+
+		// A live flow keeps its keys.
+		struct fl_flow_params again = make_params(spec);
+		again.ct = &live_ct;
+		struct fl_flow *dup = nullptr;
+		REQUIRE(fl_flow_create(t.ft, &again, &dup) == 0);
+		CHECK(fl_flowtable_add(t.ft, dup) == -EEXIST);
+		fl_flow_free(t.ft, dup);
+	}
+	CHECK(plat.leaked_blocks() == 0);
+}
+
+// Evicted flows not yet collected leave with the table.
+TEST_CASE("flowtable: destroy frees evicted flows too", "[flowtable]")
+{
+	TestPlatform plat;
+	{
+		FakeCt a, b;
+		Table t;
+		FlowSpec spec;
+		spec.ct = &a;
+		struct fl_flow *f = add_flow(t.ft, spec);
+		fl_rcu_read_lock();
+		fl_flow_teardown(t.ft, f, FL_TEARDOWN_EXPLICIT);
+		fl_rcu_read_unlock();
+		spec.ct = &b;
+		add_flow(t.ft, spec);
+		fl_flowtable_destroy(t.ft);
+		t.ft = nullptr;
+		CHECK(a.releases == 1);
+		CHECK(b.releases == 1);
+	}
+	CHECK(plat.leaked_blocks() == 0);
 }
