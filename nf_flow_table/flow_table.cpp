@@ -184,9 +184,9 @@ Status FlowTable::set_timeout(u8 l4proto, u32 seconds)
 
 Status FlowTable::set_flags(unsigned int flags)
 {
-	// Hardware offload is bound when the table is created: it cannot come or go.
-	if ((flags & ~(FL_FLOWTABLE_HW_OFFLOAD | FL_FLOWTABLE_COUNTER)) ||
-	    ((flags ^ this->flags()) & FL_FLOWTABLE_HW_OFFLOAD))
+	// Hardware offload and the TCP semantics are bound when the table is
+	// created: only the counter flag comes and goes.
+	if ((flags ^ this->flags()) & ~FL_FLOWTABLE_COUNTER)
 		return Error::Invalid;
 	flags_.store_relaxed(flags);
 	return {};

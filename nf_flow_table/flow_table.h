@@ -65,7 +65,7 @@ public:
 	// FL_FLOWTABLE_TCP_CLOSING: FIN or RST seen; the flow stays on the
 	// software fastpath, GC takes it out of hardware.
 	void mark_closing(Flow &flow) { flow.flags.set(FL_FLOW_CLOSING); }
-	bool tcp_closing() const { return flags_ & FL_FLOWTABLE_TCP_CLOSING; }
+	bool tcp_closing() const { return flags() & FL_FLOWTABLE_TCP_CLOSING; }
 	template <typename Fn> unsigned long for_each_flow(Fn &&fn) const;
 	// Does the flow enter or leave through @ifindex?
 	static bool uses_dev(const Flow &flow, s32 ifindex);
