@@ -48,6 +48,14 @@ inline void fill(u8 *field, const u8 *p, size_t n)
 	wire::write_raw16(field, static_cast<u16>(~fold(add_words(0, p, n))));
 }
 
+// True when the @n bytes at @p, checksum field included, sum to all ones: an
+// IPv4 header as it arrived intact. The fastpath only ever updates a checksum
+// incrementally, so a header that arrived damaged must not get this far.
+inline bool verify(const u8 *p, size_t n)
+{
+	return fold(add_words(0, p, n)) == 0xffff;
+}
+
 inline void replace16(u8 *field, fl_be16 from, fl_be16 to, bool partial)
 {
 	replace(field, reinterpret_cast<const u8 *>(&from), reinterpret_cast<const u8 *>(&to), 2,

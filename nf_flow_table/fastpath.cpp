@@ -195,6 +195,10 @@ Check parse_ipv4(const struct fl_packet &pkt, Parsed &p)
 		return slow(FL_SLOW_FRAGMENT);
 	if (ihl != ipv4::kMinLen)
 		return slow(FL_SLOW_IP_OPTIONS);
+	// The rewrite stages patch the header checksum incrementally, which would
+	// carry a damaged one on: such a packet is the classic path's to drop.
+	if (!csum::verify(ip, ihl))
+		return slow(FL_SLOW_MALFORMED);
 	u8 proto = ip[ipv4::kProto];
 	if (proto != FL_IPPROTO_TCP && proto != FL_IPPROTO_UDP)
 		return slow(FL_SLOW_NOT_TCP_UDP);
@@ -288,6 +292,8 @@ Check parse_outer_ipv4(const struct fl_packet &pkt, Parsed &p, u16 &inner)
 	if (ihl != ipv4::kMinLen || (read_be16(ip + ipv4::kFragOff) & ipv4::kFragMask) ||
 	    ip[ipv4::kTtl] <= 1)
 		return slow(FL_SLOW_TUNNEL);
+	if (!csum::verify(ip, ihl))
+		return slow(FL_SLOW_MALFORMED);
 	p.tun_len = ihl;
 	p.tun_end = p.l3off + tot;
 	return kGo;

@@ -340,6 +340,16 @@ TEST_CASE("fastpath: every bail-out names its reason and leaves the packet alone
 	f = base;
 	f.truncate_to = 14 + 20 + 10;
 	CHECK(reason_of(f) == FL_SLOW_MALFORMED);
+	{
+		// A header checksum damaged on the wire: an incremental update would
+		// carry the damage on, so the classic path gets it (and drops it).
+		Bytes frame = build_frame(base);
+		frame[14 + 10] ^= 0x40;
+		Run r(frame, 1);
+		r.go(t.ft);
+		CHECK(r.res.reason == FL_SLOW_MALFORMED);
+		CHECK(Bytes(r.buf.begin() + kHeadroom, r.buf.end()) == frame);
+	}
 	f = base;
 	f.payload = 1500;
 	CHECK(reason_of(f) == FL_SLOW_MTU);
