@@ -179,18 +179,32 @@ Check parse_l4(const struct fl_packet &pkt, Parsed &p, u8 proto)
 	return kGo;
 }
 
+// Validate the lengths of the IPv4 header at @l3off before anything else of it
+// is read: version and header length first (an ihl below 5 would put the rest of
+// the packet inside the header), then the total length against the frame.
+Check check_ipv4_lengths(const struct fl_packet &pkt, u32 l3off, u32 &ihl, u32 &tot)
+{
+	Check c = need_bytes(pkt, l3off, ipv4::kMinLen);
+	if (c.reason)
+		return c;
+	const u8 *ip = pkt.data + l3off;
+	ihl = (ip[ipv4::kVerIhl] & 0x0f) * 4u;
+	if (ip[ipv4::kVerIhl] >> 4 != 4 || ihl < ipv4::kMinLen)
+		return slow(FL_SLOW_MALFORMED);
+	tot = read_be16(ip + ipv4::kTotLen);
+	if (tot < ihl || l3off + tot > pkt.len)
+		return slow(FL_SLOW_MALFORMED);
+	return kGo;
+}
+
 Check parse_ipv4(const struct fl_packet &pkt, Parsed &p)
 {
-	Check c = need_bytes(pkt, p.l3off, ipv4::kMinLen);
+	u32 ihl, tot;
+	Check c = check_ipv4_lengths(pkt, p.l3off, ihl, tot);
 	if (c.reason)
 		return c;
 	const u8 *ip = pkt.data + p.l3off;
-	u32 ihl = (ip[ipv4::kVerIhl] & 0x0f) * 4u;
-	if (ip[ipv4::kVerIhl] >> 4 != 4 || ihl < ipv4::kMinLen)
-		return slow(FL_SLOW_MALFORMED);
-	p.l3len = read_be16(ip + ipv4::kTotLen);
-	if (p.l3len < ihl || p.l3off + p.l3len > pkt.len)
-		return slow(FL_SLOW_MALFORMED);
+	p.l3len = tot;
 	if (read_be16(ip + ipv4::kFragOff) & ipv4::kFragMask)
 		return slow(FL_SLOW_FRAGMENT);
 	if (ihl != ipv4::kMinLen)
@@ -271,21 +285,15 @@ u16 tunnel_inner_type(u8 ipver, u8 proto)
 	return 0;
 }
 
-// Validate an outer IPv4 header before anything else of it is read: the
-// header length first (an ihl below 5 would put the "inner" packet inside the
-// outer header), then the total length against the frame.
+// An outer IPv4 header is validated like any (check_ipv4_lengths()) before its
+// protocol says whether a tunnelled packet follows.
 Check parse_outer_ipv4(const struct fl_packet &pkt, Parsed &p, u16 &inner)
 {
-	Check c = need_bytes(pkt, p.l3off, ipv4::kMinLen);
+	u32 ihl, tot;
+	Check c = check_ipv4_lengths(pkt, p.l3off, ihl, tot);
 	if (c.reason)
 		return c;
 	const u8 *ip = pkt.data + p.l3off;
-	u32 ihl = (ip[ipv4::kVerIhl] & 0x0f) * 4u;
-	if (ip[ipv4::kVerIhl] >> 4 != 4 || ihl < ipv4::kMinLen)
-		return slow(FL_SLOW_MALFORMED);
-	u32 tot = read_be16(ip + ipv4::kTotLen);
-	if (tot < ihl || p.l3off + tot > pkt.len)
-		return slow(FL_SLOW_MALFORMED);
 	inner = tunnel_inner_type(4, ip[ipv4::kProto]);
 	if (!inner)
 		return kGo; // an ordinary IPv4 packet: parse_ipv4() judges it

@@ -328,8 +328,8 @@ TEST_CASE("tunnel: outer headers are validated before they are read", "[fastpath
 	cut.go(tab.ft);
 	CHECK(cut.res.reason == FL_SLOW_NEED_PULL);
 	CHECK(cut.res.need == 14 + 20);
-	Bytes stub(frame.begin(), frame.begin() + 14 + 16);
-	Run tiny(stub, t.flow.client_if);
+	Bytes head(frame.begin(), frame.begin() + 14 + 16);
+	Run tiny(head, t.flow.client_if);
 	tiny.go(tab.ft);
 	CHECK(tiny.res.reason == FL_SLOW_MALFORMED);
 }
