@@ -123,7 +123,7 @@ ct_count() { rt conntrack -L 2>/dev/null | grep -c -- "$1"; }
 # run NAME MODE(sw|offload): traffic through the router; results in $W/NAME.*
 run()
 {
-	local name=$1 mode=$2 d=$W/$1 mark want fwd0 fwd1 hit0 hit1 fp0 fp1 miss0 miss1
+	local name=$1 mode=$2 d=$W/$1 mark want n fwd0 fwd1 hit0 hit1 fp0 fp1 miss0 miss1
 	mkdir -p $d; rm -f $d/*
 	echo "--- $name ($(date +%T))"
 	topology || { fail "$name: topology"; return; }
@@ -138,9 +138,11 @@ run()
 	eventually 60 test -e $d/phase1 || fail "$name: phase 1 did not finish"
 	echo "$name: phase 1 done ($(date +%T))"
 	if [ $mode = offload ]; then mark='\[HW_OFFLOAD\]'; else mark='\[OFFLOAD\]'; fi
-	eventually 30 [ "$(ct_count "$mark")" -ge $ncases ]
-	check "$name: conntrack shows all $ncases flows $mark (has $(ct_count "$mark"))" \
-		"[ $(ct_count "$mark") -ge $ncases ]"
+	# Stock adds hardware rules from a work queue, slowly under TCG: poll.
+	eventually 90 [ "$(ct_count "$mark")" -ge $ncases ]
+	n=$(ct_count "$mark")
+	check "$name: conntrack shows all $ncases flows $mark (has $n, $(date +%T))" "[ $n -ge $ncases ]"
+	# The dump once every flow is in hardware, so that the two compare.
 	[ $mode = offload ] && cat $FT/rules > $d/rules
 	fwd0=$(fwd_packets) hit0=$(ftnic_total hits) fp0=$(fastpath_hits) miss0=$(ftnic_total misses)
 	touch $d/go
@@ -165,20 +167,39 @@ run()
 		loaded flowlane && check "$name: phase 2 on flowlane's software fastpath (hits >= $want)" \
 			"[ $((fp1 - fp0)) -ge $want ]"
 	fi
+	[ $mode = offload ] && echo "$name: ftnic totals: $(tr '\n' ' ' < $FT/totals)"
 	touch $d/close
 	wait_client $d
 	check "$name: every case exchanged all its messages" \
 		"[ \$(grep -c ' ok\$' $d/client.result 2>/dev/null || echo 0) -eq $ncases ]"
 	grep -v ' ok$' $d/client.result 2>/dev/null | head -5
+	grep -v '^serving' $d/client.log 2>/dev/null | head -5
 	sleep 1
 	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
 	sort $d/frames.cl > $d/sorted.cl; sort $d/frames.sv > $d/sorted.sv
 	echo "$name: frames received: client side $(wc -l < $d/sorted.cl), server side $(wc -l < $d/sorted.sv)"
+	retransmissions $name cl sv; retransmissions $name sv cl
 	rt nft flush ruleset
 	teardown cl rt sv
 	eventually 10 [ "$(ftnic_total rules)" = 0 ] || true
 	check "$name: no ftnic rule left after the namespaces went (has $(ftnic_total rules))" \
 		"[ $(ftnic_total rules) -eq 0 ]"
+}
+
+# retransmissions RUN SIDE OTHER: a TCP segment received twice at SIDE stays out
+# of the frame comparison only if the end host at OTHER sent it twice (a
+# retransmission, which timing decides); anything else the router duplicated.
+retransmissions()
+{
+	local d=$W/$1 seq len fl line n=0 bad=0
+	while read -r seq len fl line; do
+		n=$((n + 1))
+		[ "$(grep -c "^$seq $len $fl\$" $d/frames.$3.sent)" -ge 2 ] && continue
+		bad=$((bad + 1)); echo "  received twice, sent once: $line"
+	done < $d/frames.$2.dup
+	[ $n -eq 0 ] && return
+	echo "$1: $n TCP segments received twice at $2"
+	check "$1: each repeated at $2 is a retransmission by the end host ($bad not)" "[ $bad -eq 0 ]"
 }
 
 wait_client() { eventually 30 test -e $1/client.result; }
@@ -211,16 +232,24 @@ compare_runs()
 			echo "frames $side: stock-sw vs $r: $n frames, $diffs differing lines"
 			echo "frames $side stock-sw/$r compared $n differences $diffs" >> $W/summary
 			check "frames received at $side identical: stock-sw vs $r" "[ $diffs -eq 0 ] && [ $n -gt 0 ]"
-			[ $diffs -eq 0 ] || diff $W/stock-sw/sorted.$side $W/$r/sorted.$side | head -6
+			[ $diffs -eq 0 ] || diff $W/stock-sw/sorted.$side $W/$r/sorted.$side | head -12
 		done
 	done
-	n=$(wc -l < $W/stock-offload/rules)
-	diffs=$(diff $W/stock-offload/rules $W/flowlane-offload/rules | grep -c '^[<>]')
-	echo "rules: stock-offload vs flowlane-offload: $n vs $(wc -l < $W/flowlane-offload/rules) rules, $diffs differing lines"
-	echo "rules stock/flowlane compared $n differences $diffs" >> $W/summary
-	check "ftnic rule dumps identical: stock vs flowlane ($n rules)" "[ $diffs -eq 0 ] && [ $n -eq $((ncases * 2)) ]"
-	[ $diffs -eq 0 ] || diff $W/stock-offload/rules $W/flowlane-offload/rules | head -8
-	head -4 $W/flowlane-offload/rules | cut -c1-400
+	# Stock sets the VLAN and CVLAN keys' offsets but never their used_keys
+	# bits (6.1 and 6.12), so no driver sees its VLAN match; flowlane declares
+	# them (Documentation/offload.rst). That is the one difference allowed:
+	# every rule of a tagged case, and nothing else in any rule.
+	local st=$W/stock-offload/rules fl=$W/flowlane-offload/rules m vl want_vl
+	n=$(wc -l < $st) m=$(wc -l < $fl)
+	vl=$(grep -c ' vlan=' $fl) want_vl=$(( $(grep -c 'vlan1 ' $W/cases) * 2 ))
+	sed -E 's/ c?vlan=[^ ]*//g' $fl | sort > $fl.novlan
+	diffs=$(sort $st | diff - $fl.novlan | grep -c '^[<>]')
+	echo "rules: stock-offload vs flowlane-offload: $n vs $m rules compared, $vl differ by flowlane's VLAN match only (stock omits it from used_keys), $diffs other differences"
+	echo "rules stock/flowlane compared $n differences $diffs (+$vl VLAN match, documented)" >> $W/summary
+	check "ftnic rule dumps identical but for the documented VLAN match (stock $n, flowlane $m, VLAN $vl of $want_vl)" \
+		"[ $diffs -eq 0 ] && [ $n -eq $((ncases * 2)) ] && [ $vl -eq $want_vl ] && ! grep -q ' vlan=' $st"
+	[ $diffs -eq 0 ] || sort $st | diff - $fl.novlan | head -8 | cut -c1-600
+	grep -h 'sport=20020/' $st $fl | head -2 | cut -c1-400
 }
 
 # ------------------------------------------------------------------ lifecycle
@@ -256,7 +285,7 @@ proc_value() { rt awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print
 
 lifecycle()
 {
-	local stale0 n
+	local stale0 n hw dels refreshed
 	echo "=== lifecycle and faults (flowlane, flags offload)"
 	# nft flush ruleset with rules installed: every DESTROY before the unbind.
 	lc_start flush
@@ -299,11 +328,16 @@ lifecycle()
 	# MediaTek's 6.1 statistics: lastused only, no packet counts. Traffic in
 	# hardware for twice the (5 s) timeout keeps the flows alive on that alone.
 	echo mtk > $FT/default_profile
-	LC_TIMEOUT=5 OFFLOAD_PHASE2_SECONDS=10 lc_start lastused
+	LC_TIMEOUT=5 OFFLOAD_PHASE2_SECONDS=15 lc_start lastused
 	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
-	touch $W/lastused/go; eventually 60 test -e $W/lastused/phase2
-	check "lastused: flows alive in hardware past the timeout (HW_OFFLOAD $(ct_count '\[HW_OFFLOAD\]'), dels $(proc_value dels), refreshed $(proc_value refreshed))" \
-		"[ $(ct_count '\[HW_OFFLOAD\]') -eq 2 ] && [ $(proc_value dels) -eq 0 ] && [ $(proc_value refreshed) -ge 1 ]"
+	touch $W/lastused/go; sleep 11
+	# One sample, printed and tested, taken while the traffic still runs:
+	# sampled twice after phase 2, the flows could go idle past the 5 s
+	# timeout between the message and the test (a FAIL beside good values).
+	hw=$(ct_count '\[HW_OFFLOAD\]') dels=$(proc_value dels) refreshed=$(proc_value refreshed)
+	check "lastused: flows alive in hardware past the timeout (HW_OFFLOAD $hw, dels $dels, refreshed $refreshed)" \
+		"[ $hw -eq 2 ] && [ $dels -eq 0 ] && [ $refreshed -ge 1 ]"
+	eventually 60 test -e $W/lastused/phase2
 	touch $W/lastused/close; wait_client $W/lastused
 	lc_end
 	echo exec > $FT/default_profile

@@ -6,7 +6,9 @@
   client CASES DIR         phase 1: connect, a few messages each way; touch
                            DIR/phase1; wait for DIR/go; phase 2: more messages;
                            touch DIR/phase2; wait for DIR/close; close
-  capture IFACE OUT        one canonical line per frame seen on IFACE, until killed
+  capture IFACE OUT        one canonical line per frame received on IFACE, until
+                           killed; repeated TCP segments apart in OUT.dup, the
+                           TCP segments sent in OUT.sent (retransmission check)
 
 OFFLOAD_PHASE2_SECONDS=S makes phase 2 last S seconds (an exchange every 0.5 s).
 CASES is a file of lines "name family proto src sport dst dport listen_port".
@@ -25,6 +27,10 @@ import threading
 import time
 
 PHASE1, PHASE2 = 2, 3  # messages per direction in each phase
+# A busy TCG host can hold a round trip for many seconds (stock's first
+# hardware adds queue behind its statistics work): a lost message is a
+# failure, a slow one is not.
+SOCKET_TIMEOUT = 30
 
 
 def read_cases(path):
@@ -103,7 +109,7 @@ def connect(c):
     if kind == socket.SOCK_STREAM:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.bind((c['src'], c['sport']))
-    s.settimeout(10)
+    s.settimeout(SOCKET_TIMEOUT)
     s.connect((c['dst'], c['dport']))
     return s
 
@@ -226,6 +232,41 @@ def canon_ip(pkt):
     return None
 
 
+def ip_start(frame):
+    """Offset and ethertype of the IP header after any in-frame VLAN tags."""
+    off = 12
+    etype = struct.unpack('!H', frame[off:off + 2])[0]
+    while etype in (0x8100, 0x88a8):
+        off += 4
+        etype = struct.unpack('!H', frame[off:off + 2])[0]
+    return off + 2, etype
+
+
+def tcp_segment(frame):
+    """'seq len syn/fin' of a TCP segment that carries data, SYN or FIN, else None.
+
+    Sequence numbers survive NAT, so the same segment is recognised on both
+    sides of the router: a duplicate on arrival is a retransmission only if
+    the sending host put it on the wire twice too.
+    """
+    off, etype = ip_start(frame)
+    pkt = frame[off:]
+    if etype == 0x0800 and len(pkt) >= 20 and pkt[9] == 6:
+        ihl = (pkt[0] & 15) * 4
+        seg = pkt[ihl:struct.unpack('!H', pkt[2:4])[0]]
+    elif etype == 0x86dd and len(pkt) >= 40 and pkt[6] == 6:
+        seg = pkt[40:40 + struct.unpack('!H', pkt[4:6])[0]]
+    else:
+        return None
+    if len(seg) < 20:
+        return None
+    seq, off_flags = struct.unpack('!I', seg[4:8])[0], struct.unpack('!H', seg[12:14])[0]
+    paylen = len(seg) - (off_flags >> 12) * 4
+    if not paylen and not off_flags & 0x07:
+        return None
+    return '%d %d %d' % (seq, paylen, off_flags & 0x07)
+
+
 def canon_frame(frame, aux_vlan):
     dst, src = frame[0:6].hex(':'), frame[6:12].hex(':')
     tags = ['%d' % aux_vlan] if aux_vlan is not None else []
@@ -248,12 +289,15 @@ TP_STATUS_VLAN_VALID = 1 << 4
 
 
 def capture(iface, out):
+    """Received frames to OUT; a TCP segment received a second time to
+    OUT.dup ('seq len flags line'); TCP segments this host sent to OUT.sent."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
     s.setsockopt(263, PACKET_AUXDATA, 1)  # SOL_PACKET: learn of stripped VLAN tags
     s.bind((iface, 0))
     stop = []
+    seen = set()
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    with open(out, 'w') as f:
+    with open(out, 'w') as f, open(out + '.dup', 'w') as dup, open(out + '.sent', 'w') as sent:
         touch(out + '.ready')
         while not stop:
             try:
@@ -263,7 +307,11 @@ def capture(iface, out):
             if not r:
                 continue
             data, anc, _, addr = s.recvmsg(4096, socket.CMSG_SPACE(32))
+            seg = tcp_segment(data)
             if addr[2] == socket.PACKET_OUTGOING:
+                if seg:
+                    sent.write(seg + '\n')
+                    sent.flush()
                 continue
             vlan = None
             for level, kind, cdata in anc:
@@ -272,9 +320,16 @@ def capture(iface, out):
                     if status & TP_STATUS_VLAN_VALID:
                         vlan = tci & 0xfff
             line = canon_frame(data, vlan)
-            if line:
-                f.write(line + '\n')
-                f.flush()
+            if not line:
+                continue
+            if seg and seg in seen:
+                dup.write(seg + ' ' + line + '\n')
+                dup.flush()
+                continue
+            if seg:
+                seen.add(seg)
+            f.write(line + '\n')
+            f.flush()
 
 
 def main():
