@@ -174,6 +174,7 @@ run()
 		"[ \$(grep -c ' ok\$' $d/client.result 2>/dev/null || echo 0) -eq $ncases ]"
 	grep -v ' ok$' $d/client.result 2>/dev/null | head -5
 	grep -v '^serving' $d/client.log 2>/dev/null | head -5
+	failed_frames $d
 	sleep 1
 	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
 	sort $d/frames.cl > $d/sorted.cl; sort $d/frames.sv > $d/sorted.sv
@@ -184,6 +185,17 @@ run()
 	eventually 10 [ "$(ftnic_total rules)" = 0 ] || true
 	check "$name: no ftnic rule left after the namespaces went (has $(ftnic_total rules))" \
 		"[ $(ftnic_total rules) -eq 0 ]"
+}
+
+# The frames each end received of the first two failed cases (by client port).
+failed_frames()
+{
+	local name sport
+	for name in $(awk '$2 != "ok" { print $1 }' $1/client.result 2>/dev/null | head -2); do
+		sport=$(awk -v n=$name '$1 == n { print $5 }' $W/cases)
+		echo "  $name frames at cl, sv:"
+		grep -h -e ">$sport " -e " $sport>" $1/frames.cl $1/frames.sv | head -8 | cut -c1-160 | sed 's/^/    /'
+	done
 }
 
 # retransmissions RUN SIDE OTHER: a TCP segment received twice at SIDE stays out
