@@ -104,8 +104,11 @@ EOF
 	# 4 MB from the client, then hold the connection open while we look.
 	cl sh -c '(head -c 4000000 /dev/urandom; sleep 4) | nc -N 10.0.2.2 80' &
 	sleep 3
-	ct_list | grep 'dport=80' | head -1
-	check "article: conntrack shows [OFFLOAD] for the TCP flow" "ct_list | grep 'dport=80' | grep -q '\[OFFLOAD\]'"
+	# One sample, printed and judged: a second listing could already see the close.
+	local entry
+	entry=$(ct_list | grep 'dport=80' | head -1)
+	echo "$entry"
+	check "article: conntrack shows [OFFLOAD] for the TCP flow" "echo '$entry' | grep -q '\[OFFLOAD\]'"
 	before=$(chain_packets)
 	wait
 	after=$(chain_packets)
@@ -213,6 +216,8 @@ scenario_fin_rst()
 	ruleset_all
 	sv sh -c 'nc -l -p 7100 > /dev/null' &
 	sv_listening tcp 7100
+	local fin0
+	fin0=$(slow_count tcp-fin-rst)
 	cl sh -c '(head -c 200000 /dev/zero; sleep 4) | nc -N 10.0.2.2 7100' &
 	sleep 2
 	ct_list | grep 'dport=7100' | head -1
@@ -221,8 +226,9 @@ scenario_fin_rst()
 	sleep 1
 	ct_list | grep 'dport=7100' | head -1
 	check "fin: after the close the flow is still offloaded (closing)" "ct_list | grep 'dport=7100' | grep -q OFFLOAD"
-	check "fin: the close itself rode the fastpath (no tcp-fin-rst slowpath)" \
-		"! grep -q 'tcp-fin-rst [1-9]' /sys/kernel/debug/flowlane/totals"
+	# The totals count since load: earlier scenarios' closes are in them.
+	check "fin: the close itself rode the fastpath (tcp-fin-rst slowpath $fin0 -> $(slow_count tcp-fin-rst))" \
+		"[ '$(slow_count tcp-fin-rst)' = '$fin0' ]"
 	# Ending the flowtable ends the closing flow: conntrack gets CLOSE.
 	rt nft delete table inet x
 	sleep 2
@@ -262,7 +268,8 @@ scenario_disruption()
 	local srv=$!
 	sv_listening tcp 7300
 	# Steady traffic (about 2 MB/s) for the whole scenario.
-	cl sh -c 'while head -c 100000 /dev/zero; do sleep 0.05; done | timeout 20 nc 10.0.2.2 7300' &
+	# Long enough for a loaded emulator; the server's end after rmmod ends it sooner.
+	cl sh -c 'while head -c 100000 /dev/zero; do sleep 0.05; done | timeout 90 nc 10.0.2.2 7300' &
 	sleep 3
 	check "disrupt: offloaded under traffic" "ct_list | grep 'dport=7300' | grep -q OFFLOAD"
 	rt nft delete table inet x

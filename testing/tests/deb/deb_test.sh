@@ -86,11 +86,13 @@ for k in $("$top/scripts/guest-kver" --all); do
 	dkms build $dkms_opts flowlane/$version -k "$k" >> $root/dkms.log 2>&1 &&
 		dkms install $dkms_opts --no-depmod flowlane/$version -k "$k" >> $root/dkms.log 2>&1
 	secs=$(( $(date +%s) - start ))
-	ko=$root/modules/$k/updates/dkms/flowlane.ko
+	# DKMS compresses the modules as the kernel's own are (6.12: .ko.xz).
+	ko=$(ls "$root/modules/$k/updates/dkms/"flowlane.ko* 2>/dev/null | head -1)
+	ftnic=$(ls "$root/modules/$k/updates/dkms/"ftnic.ko* 2>/dev/null | head -1)
 	check "dkms build + install for $k (${secs} s): $(dkms status $dkms_opts -m flowlane -k "$k")" \
 		"dkms status $dkms_opts -m flowlane -v $version -k $k | grep -q ': installed' && \
-		 [ \"\$(modinfo -F version $ko)\" = $version ] && modinfo -F vermagic $ko | grep -q '^$k '"
-	check "dkms: ftnic.ko for $k too" "modinfo -F vermagic ${ko%/*}/ftnic.ko | grep -q '^$k '"
+		 [ -n '$ko' ] && [ \"\$(modinfo -F version '$ko')\" = $version ] && modinfo -F vermagic '$ko' | grep -q '^$k '"
+	check "dkms: ftnic.ko for $k too (${ftnic##*/})" "modinfo -F vermagic '$ftnic' | grep -q '^$k '"
 done
 # Installed kernels outside the supported lines are skipped, never a failed installation.
 for d in /lib/modules/*/build/Makefile; do
