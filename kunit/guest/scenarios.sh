@@ -162,8 +162,8 @@ scenario_udp_expiry()
 	cl sh -c 'for i in $(seq 40); do echo ping; sleep 0.1; done | timeout 50 socat -t 3 - UDP:10.0.2.2:5000,sourceport=6000 > /tmp/udp.echo' &
 	local client=$!
 	sleep 2
-	ct_list | grep 'dport=5000' | head -1
-	check "udp: offloaded ([OFFLOAD])" "ct_list | grep 'dport=5000' | grep -q OFFLOAD"
+	ct_sample ct_list 'dport=5000'
+	check "udp: offloaded ([OFFLOAD])" "grep -q OFFLOAD <<< \"\$entry\""
 	wait $client
 	check "udp: echoes came back (>= 38 of 40)" "[ \$(wc -l < /tmp/udp.echo) -ge 38 ]"
 	pkill -f 'socat UDP-LISTEN:5000' 2>/dev/null
@@ -220,12 +220,12 @@ scenario_fin_rst()
 	fin0=$(slow_count tcp-fin-rst)
 	cl sh -c '(head -c 200000 /dev/zero; sleep 4) | nc -N 10.0.2.2 7100' &
 	sleep 2
-	ct_list | grep 'dport=7100' | head -1
-	check "fin: offloaded while open" "ct_list | grep 'dport=7100' | grep -q OFFLOAD"
+	ct_sample ct_list 'dport=7100'
+	check "fin: offloaded while open" "grep -q OFFLOAD <<< \"\$entry\""
 	wait
 	sleep 1
-	ct_list | grep 'dport=7100' | head -1
-	check "fin: after the close the flow is still offloaded (closing)" "ct_list | grep 'dport=7100' | grep -q OFFLOAD"
+	ct_sample ct_list 'dport=7100'
+	check "fin: after the close the flow is still offloaded (closing)" "grep -q OFFLOAD <<< \"\$entry\""
 	# The totals count since load: earlier scenarios' closes are in them.
 	check "fin: the close itself rode the fastpath (tcp-fin-rst slowpath $fin0 -> $(slow_count tcp-fin-rst))" \
 		"[ '$(slow_count tcp-fin-rst)' = '$fin0' ]"
@@ -303,6 +303,10 @@ scenario_disruption()
 }
 
 # --------------------------------------------------------------------- 6
+# Print the first conntrack entry matching $2 from lister $1 and keep it in
+# $entry: a check then judges what was printed, not a later listing that could
+# already see the connection close.
+ct_sample() { entry=$($1 | grep "$2" | head -1); echo "$entry"; }
 slow_count() { awk -v r="$1" '$1 == "slowpath" && $2 == r {print $3}' /sys/kernel/debug/flowlane/totals; }
 tun_rx() { rt cat /sys/class/net/tun0/statistics/rx_packets; }
 
@@ -377,8 +381,8 @@ EOF
 	hits0=$(flowlane_hits); rx0=$(tun_rx)
 	cl sh -c "(cat /tmp/tunnel$v.in; sleep 3) | timeout 230 nc -N $srv $port" &
 	sleep 4
-	$ct | grep "dport=$port" | head -1
-	check "tunnel$v: conntrack shows [OFFLOAD] for the tunnelled flow" "$ct | grep 'dport=$port' | grep -q OFFLOAD"
+	ct_sample $ct "dport=$port"
+	check "tunnel$v: conntrack shows [OFFLOAD] for the tunnelled flow" "grep -q OFFLOAD <<< \"\$entry\""
 	wait
 	hits1=$(flowlane_hits); rx1=$(tun_rx)
 	echo "tunnel$v: flowlane fastpath hits $((hits1 - hits0)); tun0 received $((rx1 - rx0)) packets"
