@@ -224,7 +224,7 @@ def canon_ip(pkt):
         plen, proto, hlim = struct.unpack('!HBB', pkt[4:8])
         src, dst = socket.inet_ntop(socket.AF_INET6, pkt[8:24]), socket.inet_ntop(socket.AF_INET6, pkt[24:40])
         seg = pkt[40:40 + plen]
-        pseudo = pkt[8:40] + struct.pack('!IxxxB', len(seg), proto)
+        pseudo = pkt[8:40] + struct.pack('!I3xB', len(seg), proto)
         l4 = canon_l4(proto, seg, pseudo)
         if l4 is None:
             return None
