@@ -161,8 +161,8 @@ scenario_udp_expiry()
 	# looked at while they flow; socat waits 3 s for the last echoes.
 	cl sh -c 'for i in $(seq 40); do echo ping; sleep 0.1; done | timeout 50 socat -t 3 - UDP:10.0.2.2:5000,sourceport=6000 > /tmp/udp.echo' &
 	local client=$!
-	sleep 2
-	ct_sample ct_list 'dport=5000'
+	sleep 1
+	ct_await ct_list 'dport=5000' OFFLOAD
 	check "udp: offloaded ([OFFLOAD])" "grep -q OFFLOAD <<< \"\$entry\""
 	wait $client
 	check "udp: echoes came back (>= 38 of 40)" "[ \$(wc -l < /tmp/udp.echo) -ge 38 ]"
@@ -187,9 +187,10 @@ scenario_tcp_handback()
 	sv_listening tcp 7000
 	# 1 MB, an 8 s pause (the flow expires and is handed back), 1 MB more.
 	cl sh -c '(head -c 1000000 /dev/zero; sleep 8; head -c 1000000 /dev/zero) | nc -N 10.0.2.2 7000' &
-	sleep 2
-	check "handback: offloaded while busy" "ct_list | grep 'dport=7000' | grep -q OFFLOAD"
-	sleep 4
+	sleep 0.5
+	ct_await ct_list 'dport=7000' OFFLOAD
+	check "handback: offloaded while busy" "grep -q OFFLOAD <<< \"\$entry\""
+	sleep 5
 	# One look during the pause: every check below reads this line, as the
 	# second megabyte (and the close) may already be on its way under emulation.
 	local line t
@@ -219,8 +220,8 @@ scenario_fin_rst()
 	local fin0
 	fin0=$(slow_count tcp-fin-rst)
 	cl sh -c '(head -c 200000 /dev/zero; sleep 4) | nc -N 10.0.2.2 7100' &
-	sleep 2
-	ct_sample ct_list 'dport=7100'
+	sleep 1
+	ct_await ct_list 'dport=7100' OFFLOAD
 	check "fin: offloaded while open" "grep -q OFFLOAD <<< \"\$entry\""
 	wait
 	sleep 1
@@ -248,8 +249,9 @@ scenario_fin_teardown()
 	sv sh -c 'nc -l -p 7150 > /dev/null' &
 	sv_listening tcp 7150
 	cl sh -c '(head -c 200000 /dev/zero; sleep 3) | nc -N 10.0.2.2 7150' &
-	sleep 2
-	check "fin0: offloaded while open" "ct_list | grep 'dport=7150' | grep -q OFFLOAD"
+	sleep 1
+	ct_await ct_list 'dport=7150' OFFLOAD
+	check "fin0: offloaded while open" "grep -q OFFLOAD <<< \"\$entry\""
 	wait
 	sleep 1
 	ct_list | grep 'dport=7150' | head -1
@@ -307,6 +309,19 @@ scenario_disruption()
 # $entry: a check then judges what was printed, not a later listing that could
 # already see the connection close.
 ct_sample() { entry=$($1 | grep "$2" | head -1); echo "$entry"; }
+# Like ct_sample, but looks again every quarter second (up to 10 s) until the
+# entry shows $3: a transfer that ends quickly on an idle host is seen while it
+# is still open, and a slow one under load gets the time it needs.
+ct_await()
+{
+	local i
+	for i in $(seq 40); do
+		entry=$($1 | grep "$2" | head -1)
+		grep -q "$3" <<< "$entry" && break
+		sleep 0.25
+	done
+	echo "$entry"
+}
 slow_count() { awk -v r="$1" '$1 == "slowpath" && $2 == r {print $3}' /sys/kernel/debug/flowlane/totals; }
 tun_rx() { rt cat /sys/class/net/tun0/statistics/rx_packets; }
 
@@ -380,8 +395,8 @@ EOF
 	head -c 3000000 /dev/urandom > /tmp/tunnel$v.in
 	hits0=$(flowlane_hits); rx0=$(tun_rx)
 	cl sh -c "(cat /tmp/tunnel$v.in; sleep 3) | timeout 230 nc -N $srv $port" &
-	sleep 4
-	ct_sample $ct "dport=$port"
+	sleep 1
+	ct_await $ct "dport=$port" OFFLOAD
 	check "tunnel$v: conntrack shows [OFFLOAD] for the tunnelled flow" "grep -q OFFLOAD <<< \"\$entry\""
 	wait
 	hits1=$(flowlane_hits); rx1=$(tun_rx)
