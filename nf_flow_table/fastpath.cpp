@@ -243,18 +243,32 @@ bool ipv6_is_extension(u8 nh)
 	}
 }
 
-Check parse_ipv6(const struct fl_packet &pkt, Parsed &p)
+// Validate the IPv6 header at @l3off the same way: the fixed header present,
+// version 6, and a payload length that neither is zero (jumbograms are not
+// ours) nor runs past the frame. @tot gets the header plus its payload.
+Check check_ipv6_lengths(const struct fl_packet &pkt, u32 l3off, u32 &tot)
 {
-	Check c = need_bytes(pkt, p.l3off, ipv6::kLen);
+	Check c = need_bytes(pkt, l3off, ipv6::kLen);
 	if (c.reason)
 		return c;
-	const u8 *ip = pkt.data + p.l3off;
+	const u8 *ip = pkt.data + l3off;
 	if (ip[0] >> 4 != 6)
 		return slow(FL_SLOW_MALFORMED);
 	u32 plen = read_be16(ip + ipv6::kPayloadLen);
-	p.l3len = ipv6::kLen + plen;
-	if (plen == 0 || p.l3off + p.l3len > pkt.len)
-		return slow(FL_SLOW_MALFORMED); // jumbograms included: not ours
+	tot = ipv6::kLen + plen;
+	if (plen == 0 || l3off + tot > pkt.len)
+		return slow(FL_SLOW_MALFORMED);
+	return kGo;
+}
+
+Check parse_ipv6(const struct fl_packet &pkt, Parsed &p)
+{
+	u32 tot;
+	Check c = check_ipv6_lengths(pkt, p.l3off, tot);
+	if (c.reason)
+		return c;
+	const u8 *ip = pkt.data + p.l3off;
+	p.l3len = tot;
 	u8 nh = ip[ipv6::kNextHdr];
 	if (nh == ipv6::kFragment)
 		return slow(FL_SLOW_FRAGMENT);
@@ -309,22 +323,18 @@ Check parse_outer_ipv4(const struct fl_packet &pkt, Parsed &p, u16 &inner)
 
 Check parse_outer_ipv6(const struct fl_packet &pkt, Parsed &p, u16 &inner)
 {
-	Check c = need_bytes(pkt, p.l3off, ipv6::kLen);
+	u32 tot;
+	Check c = check_ipv6_lengths(pkt, p.l3off, tot);
 	if (c.reason)
 		return c;
 	const u8 *ip = pkt.data + p.l3off;
-	if (ip[0] >> 4 != 6)
-		return slow(FL_SLOW_MALFORMED);
-	u32 plen = read_be16(ip + ipv6::kPayloadLen);
-	if (plen == 0 || p.l3off + ipv6::kLen + plen > pkt.len)
-		return slow(FL_SLOW_MALFORMED);
 	inner = tunnel_inner_type(6, ip[ipv6::kNextHdr]);
 	if (!inner)
 		return kGo;
 	if (ip[ipv6::kHopLimit] <= 1)
 		return slow(FL_SLOW_TUNNEL);
 	p.tun_len = ipv6::kLen;
-	p.tun_end = p.l3off + ipv6::kLen + plen;
+	p.tun_end = p.l3off + tot;
 	return kGo;
 }
 
