@@ -102,11 +102,28 @@ for d in /lib/modules/*/build/Makefile; do
 	rc=$?
 	check "dkms build for $k, not a supported line: skipped (BUILD_EXCLUSIVE_KERNEL, exit $rc)" "[ $rc -eq 77 ]"
 done
+# Debian 12's DKMS (3.0.10) archives only the first of several -k: the locals
+# of its per-kernel loop are read-only, so every pass copies the first kernel's
+# build again. One archive per kernel, then, merged into one.
+make_tarball()
+{
+	local k merged=$root/tarball
+	mkdir -p "$merged"
+	for k in $("$top/scripts/guest-kver" --all); do
+		dkms mktarball $dkms_opts flowlane/$version -k "$k" --archive "$root/one-$k.dkms.tar.gz" \
+			>> $root/dkms.log 2>&1 && tar -xzf "$root/one-$k.dkms.tar.gz" -C "$merged" || return 1
+	done
+	tar -czf "$tarball" -C "$merged" .
+}
 if [ -n "$tarball" ]; then
-	kopts=$(for k in $("$top/scripts/guest-kver" --all); do printf -- ' -k %s' "$k"; done)
+	tarball=$(realpath -m "$tarball")
 	rm -f "$tarball"
-	check "dkms mktarball: $(basename "$tarball") with the builds" \
-		"dkms mktarball $dkms_opts flowlane/$version $kopts --archive $(realpath -m "$tarball") >> $root/dkms.log 2>&1"
+	check "dkms mktarball: $(basename "$tarball") written" "make_tarball"
+	for k in $("$top/scripts/guest-kver" --all); do
+		check "dkms mktarball: it holds flowlane.ko and ftnic.ko built for $k" \
+			"tar -tzf '$tarball' | grep -q '^./dkms_main_tree/$k/x86_64/module/flowlane.ko' && \
+			 tar -tzf '$tarball' | grep -q '^./dkms_main_tree/$k/x86_64/module/ftnic.ko'"
+	done
 fi
 [ "$fail" -eq 0 ] || tail -n 30 $root/dkms.log
 echo "deb: $pass passed, $fail failed"
