@@ -182,7 +182,7 @@ static void offload_ftnic_decodes_lowered(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, d);
 	KUNIT_ASSERT_EQ(test, ftnic_decode(hr->rule, d), FTNIC_DECODED);
-	KUNIT_EXPECT_TRUE(test, d->control);
+	KUNIT_EXPECT_TRUE(test, d->rule.match.keys & FL_MATCH_CONTROL);
 	KUNIT_EXPECT_PTR_EQ(test, d->redirect, hr->redirect);
 	ok_expect_same(test, r, &d->rule);
 	flowlane_hw_rule_release(hr);

@@ -56,7 +56,7 @@ static enum ftnic_decode_result ftnic_decode_control(const struct flow_rule *rul
 	if (match.mask->flags)
 		return ftnic_bad(d, FTNIC_BAD_KEY, FLOW_DISSECTOR_KEY_CONTROL,
 				 "fragment flags cannot be matched");
-	d->control = true;
+	d->rule.match.keys |= FL_MATCH_CONTROL;
 	if (!match.mask->addr_type)
 		return FTNIC_DECODED;
 	switch (match.key->addr_type) {

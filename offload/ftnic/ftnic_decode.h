@@ -21,7 +21,6 @@ enum ftnic_decode_result {
 
 struct ftnic_decoded {
 	struct fl_rule rule;
-	bool control;                 /* the CONTROL key was present */
 	struct net_device *redirect;  /* the REDIRECT's device: valid during the callback only */
 	const char *why;              /* what was wrong, for the log */
 	int what;                     /* the key or action id that was wrong, -1 if none */

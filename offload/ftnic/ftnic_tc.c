@@ -129,7 +129,8 @@ static int ftnic_check_mtk(struct ftnic_port *port, const struct flow_cls_offloa
 	u8 ppe[12], meant[12];
 	u32 i;
 
-	if (!(r->match.keys & FL_MATCH_INGRESS) || !d->control || !(r->match.keys & FL_MATCH_BASIC))
+	if (!(r->match.keys & FL_MATCH_INGRESS) || !(r->match.keys & FL_MATCH_CONTROL) ||
+	    !(r->match.keys & FL_MATCH_BASIC))
 		return ftnic_refuse(port, cls, FTNIC_REFUSE_KEY, -EOPNOTSUPP,
 				    "mtk: meta, control and basic keys are required");
 	if (!(r->match.keys & FL_MATCH_PORTS) || !(r->match.keys & (FL_MATCH_IPV4 | FL_MATCH_IPV6)))
