@@ -12,8 +12,9 @@
  *   /sys/kernel/debug/flowlane/fault/reset            write anything: disarm all, zero counters
  *
  * Sites: alloc (fl_alloc, the boundary), route (the offload action's reverse
- * route lookup), xmit (carrying out a fastpath transmit verdict), hw (a
- * hardware driver command of the offload glue).
+ * route lookup), xmit (carrying out a fastpath transmit verdict), hw (one
+ * direction's hardware add, REPLACE, in the offload glue nft_hw.c: it fails
+ * with -EIO before any driver sees it; /proc/net/flowlane counts it as refused).
  */
 #ifndef FLOWLANE_FAULT_H
 #define FLOWLANE_FAULT_H

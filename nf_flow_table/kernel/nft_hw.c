@@ -22,6 +22,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/pkt_cls.h>
 
+#include "nf_flow_table/kernel/fault.h"
 #include "nf_flow_table/kernel/hw_rule.h"
 #include "nf_flow_table/kernel/nft_glue.h"
 
@@ -76,6 +77,21 @@ static int flowlane_hw_broadcast(struct flowlane_ft *fft, struct flow_cls_offloa
 	return accepted;
 }
 
+/*
+ * The command to the block, unless the fault site hw fails this add: then
+ * every driver "failed" it without seeing it, so none holds a rule the core
+ * believes absent. Only adds fail on purpose: a lost DESTROY would strand one.
+ */
+static int flowlane_hw_send(struct flowlane_ft *fft, struct flow_cls_offload *cls,
+			    struct fl_rule_request *req)
+{
+	if (cls->command == FLOW_CLS_REPLACE && flowlane_fault(FLOWLANE_FAULT_HW)) {
+		fl_rule_request_note_error(req, -EIO);
+		return 0;
+	}
+	return flowlane_hw_broadcast(fft, cls, req);
+}
+
 /* Drivers accumulate into cls->stats; the core wants jiffies as its ticks. */
 static void flowlane_hw_stats_out(struct fl_rule_request *req, const struct flow_stats *st)
 {
@@ -113,7 +129,7 @@ static int flowlane_hw_dispatch(void *priv, struct fl_rule_request *req)
 		}
 		cls.rule = hr->rule;
 	}
-	accepted = flowlane_hw_broadcast(fft, &cls, req);
+	accepted = flowlane_hw_send(fft, &cls, req);
 	if (req->cmd == FL_RULE_STATS)
 		flowlane_hw_stats_out(req, &cls.stats);
 	flowlane_hw_log_extack(fft, &extack);
