@@ -11,7 +11,8 @@
 #    in hardware runs also the software fastpath (flowlane's hits) while
 #    ftnic's hits count the frames. Compared: ftnic's canonical rule dumps of
 #    the two offload runs, and the frames the far ends receive in all four.
-# 2. Lifecycle and faults (flowlane, `flags offload`): see lifecycle().
+# 2. Lifecycle and faults (flowlane, `flags offload`): see lifecycle(); the
+#    quick run (argument "quick") has the teardown cases, the full one all.
 # dmesg stays clean (the runner checks it afterwards).
 set -u
 . kunit/guest/flowlane-env.sh
@@ -133,7 +134,7 @@ run()
 		eventually 10 test -e $d/frames.${side%%:*}.ready
 	done
 	ip netns exec sv $T serve $W/cases > $d/serve.log 2>&1 &
-	sleep 0.5
+	serving $d || fail "$name: server not listening"
 	ip netns exec cl $T client $W/cases $d > $d/client.log 2>&1 &
 	eventually 60 test -e $d/phase1 || fail "$name: phase 1 did not finish"
 	echo "$name: phase 1 done ($(date +%T))"
@@ -171,7 +172,7 @@ run()
 	touch $d/close
 	wait_client $d
 	check "$name: every case exchanged all its messages" \
-		"[ \$(grep -c ' ok\$' $d/client.result 2>/dev/null || echo 0) -eq $ncases ]"
+		"[ \$(oks $d) -eq $ncases ]"
 	grep -v ' ok$' $d/client.result 2>/dev/null | head -5
 	grep -v '^serving' $d/client.log 2>/dev/null | head -5
 	failed_frames $d
@@ -215,6 +216,11 @@ retransmissions()
 }
 
 wait_client() { eventually 30 test -e $1/client.result; }
+# How many cases of a run's client exchanged all their messages (0 without a result).
+oks() { cat $1/client.result 2>/dev/null | grep -c ' ok$'; }
+
+# The server has bound every socket (a fixed sleep loses the race on a loaded host).
+serving() { eventually 30 grep -q '^serving' $1/serve.log; }
 
 # With the counter flag, hardware packets reach conntrack's accounting.
 counted_in_ct()
@@ -266,18 +272,24 @@ compare_runs()
 
 # ------------------------------------------------------------------ lifecycle
 
-# Two flows (IPv4 TCP and UDP, no NAT) set up with the current knobs; leaves
-# the client waiting in phase 1 (lc_close ends it).
+FAULT=/sys/kernel/debug/flowlane/fault
+# The lifecycle cases' flows unless a case says otherwise: IPv4 TCP and UDP,
+# no NAT, untagged. lc_n: how many flows the running case has.
+LC_CASES='^v4-(tcp|udp)-none-vlan0 '
+
+# Flows of $LC_CASES set up with the current knobs; leaves the client waiting
+# in phase 1 (lc_close ends it).
 lc_start()
 {
 	local d=$W/$1
 	mkdir -p $d; rm -f $d/*
-	grep -E '^v4-(tcp|udp)-none-vlan0 ' $W/cases > $W/lc.cases
+	grep -E "$LC_CASES" $W/cases > $W/lc.cases
+	lc_n=$(wc -l < $W/lc.cases)
 	topology && ruleset offload || { fail "$1: setup"; return 1; }
 	[ -z "${LC_TIMEOUT:-}" ] || rt sysctl -qw net.netfilter.nf_flowtable_udp_timeout=$LC_TIMEOUT \
 		net.netfilter.nf_flowtable_tcp_timeout=$LC_TIMEOUT
 	ip netns exec sv $T serve $W/lc.cases > $d/serve.log 2>&1 &
-	sleep 0.5
+	serving $d || fail "$1: server not listening"
 	ip netns exec cl $T client $W/lc.cases $d > $d/client.log 2>&1 &
 	eventually 60 test -e $d/phase1 || fail "$1: phase 1 did not finish"
 }
@@ -287,32 +299,187 @@ lc_close()
 	local d=$W/$1
 	touch $d/go; eventually 60 test -e $d/phase2; touch $d/close
 	wait_client $d
-	check "$1: both flows exchanged all their messages (hardware or software)" \
-		"[ \$(grep -c ' ok\$' $d/client.result 2>/dev/null || echo 0) -eq 2 ]"
+	check "$1: all $lc_n flows exchanged all their messages (hardware or software)" \
+		"[ \$(oks $d) -eq $lc_n ]"
 }
 
 lc_end() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rt nft flush ruleset 2>/dev/null; teardown cl rt sv; }
 
 proc_value() { rt awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' /proc/net/flowlane; }
 
-lifecycle()
+# lc_in_hw NAME: every flow of the case in hardware, two rules each.
+lc_in_hw()
 {
-	local stale0 n hw dels refreshed
-	echo "=== lifecycle and faults (flowlane, flags offload)"
-	# nft flush ruleset with rules installed: every DESTROY before the unbind.
-	lc_start flush
-	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
-	check "flush: both flows in hardware (rules $(ftnic_total rules))" "[ $(ftnic_total rules) -eq 4 ]"
-	stale0=$(ftnic_total stale_at_unbind)
-	lc_close flush
-	rt nft flush ruleset
-	check "flush: no rule left installed (has $(ftnic_total rules))" "[ $(ftnic_total rules) -eq 0 ]"
-	check "flush: no stale rule at unbind (DESTROYs came first)" "[ $(ftnic_total stale_at_unbind) -eq $stale0 ]"
-	lc_end
+	local hw rules
+	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge $lc_n ]
+	hw=$(ct_count '\[HW_OFFLOAD\]') rules=$(ftnic_total rules)
+	check "$1: all $lc_n flows in hardware (HW_OFFLOAD $hw, rules $rules)" \
+		"[ $hw -eq $lc_n ] && [ $rules -eq $((2 * lc_n)) ]"
+}
 
-	# A driver refusing every add: software flows, the reason counted.
+# lc_flowing NAME: phase 2 (lasting OFFLOAD_PHASE2_SECONDS) runs, ftnic forwarding it.
+lc_flowing()
+{
+	local hits0
+	hits0=$(ftnic_total hits)
+	touch $W/$1/go
+	eventually 10 [ "$(ftnic_total hits)" -ge $((hits0 + 2 * lc_n)) ] ||
+		fail "$1: no traffic in hardware after go (ftnic hits $hits0 -> $(ftnic_total hits))"
+}
+
+# Nothing left behind: no ftnic rule, no rule dropped as stale at an unbind
+# (every DESTROY came before it), no conntrack entry still marked offloaded.
+lc_is_clean() { [ "$(ftnic_total rules)" -eq 0 ] && [ "$(ct_count 'OFFLOAD\]')" -eq 0 ]; }
+lc_clean()
+{
+	local rules stale hw sw
+	eventually 20 lc_is_clean || true
+	rules=$(ftnic_total rules) stale=$(( $(ftnic_total stale_at_unbind) - $2 ))
+	hw=$(ct_count '\[HW_OFFLOAD\]') sw=$(ct_count '\[OFFLOAD\]')
+	check "$1: no rule left on ftnic ($rules), none stale at unbind ($stale), no conntrack entry [HW_OFFLOAD] ($hw) or [OFFLOAD] ($sw)" \
+		"[ $rules -eq 0 ] && [ $stale -eq 0 ] && [ $hw -eq 0 ] && [ $sw -eq 0 ]"
+}
+
+# FIN (IPv4 TCP) and RST (IPv6 TCP) miss the hardware rules (flags 0 under a
+# FIN|RST mask), reach the software fastpath and tear their flows down: their
+# rules go, the UDP flow's stay. Then nft flush ruleset with those installed.
+lc_close_flush()
+{
+	local miss0 fr0 miss fr rules tcp_rules tcp_hw stale0
+	LC_CASES='^v(4-(tcp|udp)|6-tcp)-none-vlan0 ' OFFLOAD_RST_CASES=v6-tcp-none-vlan0 lc_start close ||
+		{ lc_end; return; }
+	lc_in_hw close
+	miss0=$(ftnic_total misses) fr0=$(proc_value tcp-fin-rst)
+	lc_close close
+	eventually 20 [ "$(ftnic_total rules)" -eq 2 ] || true
+	miss=$(( $(ftnic_total misses) - miss0 )) fr=$(( $(proc_value tcp-fin-rst) - fr0 ))
+	rules=$(ftnic_total rules) tcp_rules=$(grep -c -e '=20000/' -e '=20008/' $FT/rules)
+	tcp_hw=$(rt conntrack -L -p tcp 2>/dev/null | grep -c 'HW_OFFLOAD')
+	check "close: FIN and RST missed the hardware (ftnic misses +$miss) and tore both TCP flows down (tcp-fin-rst +$fr, TCP [HW_OFFLOAD] $tcp_hw, their rules $tcp_rules, rules left $rules: the UDP flow's)" \
+		"[ $miss -ge 2 ] && [ $fr -ge 2 ] && [ $tcp_hw -eq 0 ] && [ $tcp_rules -eq 0 ] && [ $rules -eq 2 ]"
+	stale0=$(ftnic_total stale_at_unbind)
+	rt nft flush ruleset
+	lc_clean flush $stale0
+	lc_end
+}
+
+# The fault site hw fails every second hardware add: each flow's reply
+# direction, so its original one is rolled back. Both flows stay in software,
+# the reason counted, nothing left on the NIC.
+lc_hwfault()
+{
+	local inj rb refused sw rules destroyed d0 hits0 hits
+	echo 1 > $FAULT/reset
+	d0=$(ftnic_total destroy_ok)
+	echo 2 > $FAULT/hw/every
+	lc_start hwfault || { echo 1 > $FAULT/reset; lc_end; return; }
+	eventually 30 [ "$(ct_count '\[OFFLOAD\]')" -ge $lc_n ] &&
+		eventually 10 [ "$(proc_value rollbacks)" -ge $lc_n ]
+	inj=$(cat $FAULT/hw/injected) rb=$(proc_value rollbacks) refused=$(proc_value refused)
+	destroyed=$(( $(ftnic_total destroy_ok) - d0 )) sw=$(ct_count '\[OFFLOAD\]') rules=$(ftnic_total rules)
+	check "hwfault: adds failed ($inj injected), half-added flows rolled back ($rb, ftnic destroyed $destroyed), all $lc_n flows software [OFFLOAD] ($sw), no rule installed ($rules), reason counted (refused $refused)" \
+		"[ $inj -ge $lc_n ] && [ $rb -ge $lc_n ] && [ $destroyed -ge $rb ] && [ $sw -eq $lc_n ] && [ $rules -eq 0 ] && [ $refused -ge $lc_n ]"
+	hits0=$(flowlane_table_hits rt)
+	lc_close hwfault
+	# The reply direction never reaches hardware: at least its 3 messages per flow.
+	hits=$(( $(flowlane_table_hits rt) - hits0 ))
+	check "hwfault: phase 2 on the software fastpath (hits +$hits)" "[ $hits -ge $((3 * lc_n)) ]"
+	echo 1 > $FAULT/reset
+	rules=$(ftnic_total rules)
+	check "hwfault: no rule left on ftnic after the retries ($rules)" "[ $rules -eq 0 ]"
+	rt sed 's/^/    /' /proc/net/flowlane
+	lc_end
+}
+
+nft_delete_flowtable() { printf 'flush chain inet filter forward\ndelete flowtable inet filter f\n' | rt nft -f -; }
+
+# The flowtable deleted while its flows run in hardware: every rule destroyed
+# before the unbinds, the flows go on through the classic path.
+lc_ftdelete()
+{
+	local stale0
+	OFFLOAD_PHASE2_SECONDS=6 lc_start ftdel || { lc_end; return; }
+	lc_in_hw ftdel
+	stale0=$(ftnic_total stale_at_unbind)
+	lc_flowing ftdel
+	check "ftdel: flowtable deleted while traffic flows in hardware" nft_delete_flowtable
+	lc_clean ftdel $stale0
+	lc_close ftdel
+	lc_end
+}
+
+# A flowtable device deleted while its flows run in hardware (rt1 and its
+# peer go): the flows through it end, every rule with them.
+lc_devdel()
+{
+	local stale0 flows off
+	OFFLOAD_PHASE2_SECONDS=6 lc_start devdel || { lc_end; return; }
+	lc_in_hw devdel
+	stale0=$(ftnic_total stale_at_unbind)
+	lc_flowing devdel
+	check "devdel: rt1 deleted while traffic flows in hardware" "ip -n rt link del rt1"
+	eventually 20 [ "$(proc_value flows)" -eq 0 ] || true
+	lc_clean devdel $stale0
+	flows=$(proc_value flows) off=$(proc_value offloaded)
+	check "devdel: flowlane holds no flow through rt1 (flows $flows, offloaded $off)" \
+		"[ $flows -eq 0 ] && [ $off -eq 0 ]"
+	lc_end
+}
+
+unload_flowlane() { rmmod flowlane 2>/dev/null; }
+flowlane_blocks() { awk '/^blocks:/ { print $2 }' /sys/kernel/debug/flowlane/memory; }
+
+# rmmod flowlane while traffic flows in hardware: refused while the flowtable
+# exists; after nft flush ruleset it unloads, nothing left anywhere, and the
+# flows go on through the classic path.
+lc_rmmod_flowlane()
+{
+	local stale0 busy rules blocks
+	OFFLOAD_PHASE2_SECONDS=8 lc_start rmmod-flowlane || { lc_end; return; }
+	lc_in_hw rmmod-flowlane
+	stale0=$(ftnic_total stale_at_unbind)
+	lc_flowing rmmod-flowlane
+	unload_flowlane; busy=$?
+	rules=$(ftnic_total rules)
+	check "rmmod-flowlane: refused while its flowtable exists ($busy), its rules stay ($rules)" \
+		"[ $busy -ne 0 ] && loaded flowlane && [ $rules -eq $((2 * lc_n)) ]"
+	rt nft flush ruleset
+	eventually 20 [ "$(flowlane_blocks)" -eq 0 ] || true
+	blocks=$(flowlane_blocks)
+	check "rmmod-flowlane: no memory held once its tables are gone (blocks $blocks)" "[ $blocks -eq 0 ]"
+	eventually 20 unload_flowlane || true
+	check "rmmod-flowlane: unloaded after nft flush ruleset, traffic still flowing" "! loaded flowlane"
+	lc_clean rmmod-flowlane $stale0
+	lc_close rmmod-flowlane
+	lc_end
+	flowlane_load >/dev/null || fail "rmmod-flowlane: reload"
+}
+
+stale_reports() { dmesg | grep -c 'rules still installed at'; }
+
+# rmmod ftnic while traffic flows through its ports with rules installed: the
+# ports go, the flowtable unbinds them, each after its flows' DESTROYs.
+lc_rmmod_ftnic()
+{
+	local reports0 reports flows off hw
+	OFFLOAD_PHASE2_SECONDS=8 lc_start rmmod-ftnic || { lc_end; return; }
+	lc_in_hw rmmod-ftnic
+	reports0=$(stale_reports)
+	lc_flowing rmmod-ftnic
+	check "rmmod-ftnic: unloaded while traffic flows through its ports" "rmmod ftnic"
+	eventually 20 [ "$(proc_value flows)" -eq 0 ] || true
+	reports=$(( $(stale_reports) - reports0 ))
+	flows=$(proc_value flows) off=$(proc_value offloaded) hw=$(ct_count '\[HW_OFFLOAD\]')
+	check "rmmod-ftnic: no rule stale at unbind or unload (reports $reports), flowlane holds no flow (flows $flows, offloaded $off), no [HW_OFFLOAD] ($hw)" \
+		"[ $reports -eq 0 ] && [ $flows -eq 0 ] && [ $off -eq 0 ] && [ $hw -eq 0 ]"
+	lc_end
+}
+
+# A driver refusing every add: software flows, the reason counted.
+lc_refused()
+{
 	echo 1 > $FT/refuse_all
-	lc_start refused
+	lc_start refused || { echo 0 > $FT/refuse_all; lc_end; return; }
 	eventually 30 [ "$(ct_count '\[OFFLOAD\]')" -ge 2 ]
 	check "refused: both flows on the software fastpath ([OFFLOAD], no rule)" \
 		"[ $(ct_count '\[OFFLOAD\]') -ge 2 ] && [ $(ftnic_total rules) -eq 0 ]"
@@ -321,13 +488,15 @@ lifecycle()
 	lc_close refused
 	check "refused: software fastpath carried them (hits $(flowlane_table_hits rt))" \
 		"[ $(flowlane_table_hits rt) -gt 0 ]"
-	rt sed 's/^/    /' /proc/net/flowlane
 	lc_end
 	echo 0 > $FT/refuse_all
+}
 
-	# A table with room for one flow (two rules): one in hardware, one full.
+# A table with room for one flow (two rules): one in hardware, one full.
+lc_full()
+{
 	echo 2 > $FT/capacity
-	lc_start full
+	lc_start full || { echo 0 > $FT/capacity; lc_end; return; }
 	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 1 ] && eventually 10 [ "$(proc_value full)" -ge 1 ]
 	check "full: one flow in hardware, the other software (HW_OFFLOAD $(ct_count '\[HW_OFFLOAD\]'), [OFFLOAD] $(ct_count '\[OFFLOAD\]'))" \
 		"[ $(ct_count '\[HW_OFFLOAD\]') -eq 1 ] && [ $(ct_count '\[OFFLOAD\]') -eq 1 ]"
@@ -336,11 +505,15 @@ lifecycle()
 	lc_close full
 	lc_end
 	echo 0 > $FT/capacity
+}
 
-	# MediaTek's 6.1 statistics: lastused only, no packet counts. Traffic in
-	# hardware for twice the (5 s) timeout keeps the flows alive on that alone.
+# MediaTek's 6.1 statistics: lastused only, no packet counts. Traffic in
+# hardware for twice the (5 s) timeout keeps the flows alive on that alone.
+lc_lastused()
+{
+	local hw dels refreshed
 	echo mtk > $FT/default_profile
-	LC_TIMEOUT=5 OFFLOAD_PHASE2_SECONDS=15 lc_start lastused
+	LC_TIMEOUT=5 OFFLOAD_PHASE2_SECONDS=15 lc_start lastused || { echo exec > $FT/default_profile; lc_end; return; }
 	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
 	touch $W/lastused/go; sleep 11
 	# One sample, printed and tested, taken while the traffic still runs:
@@ -353,26 +526,76 @@ lifecycle()
 	touch $W/lastused/close; wait_client $W/lastused
 	lc_end
 	echo exec > $FT/default_profile
+}
 
-	# Idle expiry: no traffic past the timeout, the flows and their rules go.
-	LC_TIMEOUT=5 lc_start idle
+# Idle expiry: no traffic past the timeout, the flows and their rules go.
+lc_idle()
+{
+	LC_TIMEOUT=5 lc_start idle || { lc_end; return; }
 	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
 	eventually 40 [ "$(ftnic_total rules)" -eq 0 ]
 	check "idle: flows expired and their rules destroyed (rules $(ftnic_total rules), dels $(proc_value dels))" \
 		"[ $(ftnic_total rules) -eq 0 ] && [ $(proc_value dels) -ge 2 ]"
 	touch $W/idle/go $W/idle/close; wait_client $W/idle
 	lc_end
+}
 
-	# rmmod of the NIC's module with rules installed: ports go, unbinds follow.
-	lc_start rmmod
-	eventually 30 [ "$(ct_count '\[HW_OFFLOAD\]')" -ge 2 ]
-	stale0=$(ftnic_total stale_at_unbind)
-	touch $W/rmmod/go $W/rmmod/close; wait_client $W/rmmod
-	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
-	check "rmmod ftnic with rules installed succeeds" "rmmod ftnic"
-	check "rmmod: flowlane's tables hold no hardware flow (offloaded $(proc_value offloaded))" \
-		"[ $(proc_value offloaded) -eq 0 ]"
-	lc_end
+# Lifecycle and faults with rules installed (flowlane, `flags offload`). The
+# quick run (make check) has the teardown paths; the full one adds the
+# driver's refusals, a full table and the timeouts. The two rmmod cases come
+# last: the second leaves ftnic unloaded.
+lifecycle()
+{
+	local start=$(date +%s)
+	echo "=== lifecycle and faults (flowlane, flags offload)"
+	lc_close_flush
+	lc_hwfault
+	lc_ftdelete
+	lc_devdel
+	if [ "$1" != quick ]; then
+		lc_refused
+		lc_full
+		lc_lastused
+		lc_idle
+	fi
+	lc_rmmod_flowlane
+	lc_rmmod_ftnic
+	echo "lifecycle ($1): $(( $(date +%s) - start )) s" | tee -a $W/summary
+}
+
+# ------------------------------------------------------------------ indirect
+
+# Devices without ndo_setup_tc (a VLAN on an ftnic port, a veth) can only be
+# bound through the indirect-block drivers (flow_indr_dev_register: mlx5, nfp
+# and the like, for their tunnel and upper devices); ftnic registers none, so
+# in this guest nobody answers. Both flowtables must then refuse `flags
+# offload` on such a device (EOPNOTSUPP), accept it without the flag, and
+# leave nothing behind: no flowtable, no binding on the ftnic port below.
+ix_ft() { ip netns exec ix nft add flowtable inet ix f "{ hook ingress priority 0; devices = { $1 }; $2 }" 2>&1; }
+indirect()
+{
+	local out binds0 binds
+	ip netns add ix
+	ip -n ix link add ix0 type ftnic peer name ix1
+	ip -n ix link add link ix0 name ix0.10 type vlan id 10
+	ip -n ix link add ve0 type veth peer name ve1
+	for dev in ix0 ix1 ix0.10 ve0 ve1; do ip -n ix link set $dev up; done
+	ip netns exec ix nft add table inet ix
+	check "$1 indirect: flags offload on the ftnic port itself binds" \
+		"ix_ft ix0 'flags offload;' && ip netns exec ix nft delete flowtable inet ix f"
+	binds0=$(ftnic_total binds)
+	for dev in ix0.10 ve0; do
+		out=$(ix_ft $dev 'flags offload;')
+		check "$1 indirect: flags offload on $dev (no ndo_setup_tc, no indirect driver) refused: ${out%%$'\n'*}" \
+			'[[ $out == *"Operation not supported"* ]] && ! ip netns exec ix nft list flowtable inet ix f >/dev/null 2>&1'
+		check "$1 indirect: the same flowtable on $dev without flags offload" \
+			"ix_ft $dev '' && ip netns exec ix nft delete flowtable inet ix f"
+	done
+	binds=$(( $(ftnic_total binds) - binds0 ))
+	check "$1 indirect: no ftnic binding made for the refused uppers (binds +$binds, ix0 bindings now $(grep ' name ix0 ' $FT/ports | grep -o 'bindings [0-9]*'))" \
+		"[ $binds -eq 0 ] && grep ' name ix0 ' $FT/ports | grep -q 'bindings 0 '"
+	ip netns exec ix nft flush ruleset
+	teardown ix
 }
 
 # ------------------------------------------------------------------ main
@@ -384,6 +607,7 @@ echo "=== stock nf_flow_table"
 modprobe nf_flow_table_inet && modprobe nft_flow_offload || fail "stock modules"
 run stock-sw sw
 run stock-offload offload
+indirect stock
 modprobe -r nft_flow_offload nf_flow_table_inet nf_flow_table || fail "stock modules unload"
 
 echo "=== flowlane"
@@ -391,10 +615,11 @@ flowlane_load >/dev/null || { echo "FAIL: flowlane_load"; exit 1; }
 run flowlane-sw sw
 run flowlane-offload offload
 compare_runs
+indirect flowlane
 
-[ "${1:-}" = quick ] || lifecycle
+lifecycle "${1:-full}"
 
-rmmod flowlane || fail "rmmod flowlane"
+! loaded flowlane || rmmod flowlane || fail "rmmod flowlane"
 ! loaded ftnic || rmmod ftnic || fail "rmmod ftnic"
 echo "=== summary"
 cat $W/summary

@@ -11,6 +11,7 @@
                            TCP segments sent in OUT.sent (retransmission check)
 
 OFFLOAD_PHASE2_SECONDS=S makes phase 2 last S seconds (an exchange every 0.5 s).
+OFFLOAD_RST_CASES=NAME,... closes those TCP cases with a RST instead of a FIN.
 CASES is a file of lines "name family proto src sport dst dport listen_port".
 Canonical frame lines keep what a router changes (MACs, VLAN tags, addresses,
 TTL / hop limit, ports, TCP flags, payload, checksum validity) and leave out
@@ -167,7 +168,11 @@ def client(cases, d):
               float(os.environ.get('OFFLOAD_PHASE2_SECONDS', '0')))
     touch(os.path.join(d, 'phase2'))
     wait_file(os.path.join(d, 'close'))
-    for s in socks.values():
+    rst = os.environ.get('OFFLOAD_RST_CASES', '').split(',')
+    for name, s in socks.items():
+        if name in rst:
+            # Linger on, timeout 0: close() aborts with a RST instead of a FIN.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
         s.close()
     with open(os.path.join(d, 'client.result'), 'w') as f:
         for c in cases:
