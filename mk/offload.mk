@@ -4,6 +4,9 @@
 .PHONY: vm-offload vm-offload-quick
 vm-offload: module
 	testing/vm/run-guest --timeout 1800 kunit/guest/offload.sh
-# The four-run comparison only (no lifecycle and fault cases).
+# The four-run comparison, the refusal on devices without ndo_setup_tc, and the
+# lifecycle teardown cases (FIN/RST, flush, fault site hw, flowtable and device
+# delete, rmmod of either module while traffic flows); not the refusing driver,
+# full table and timeout cases.
 vm-offload-quick: module
 	testing/vm/run-guest --timeout 900 kunit/guest/offload.sh quick
