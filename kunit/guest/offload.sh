@@ -323,8 +323,9 @@ lc_flowing()
 	local hits0
 	hits0=$(ftnic_total hits)
 	touch $W/$1/go
-	eventually 10 [ "$(ftnic_total hits)" -ge $((hits0 + 2 * lc_n)) ] ||
-		fail "$1: no traffic in hardware after go (ftnic hits $hits0 -> $(ftnic_total hits))"
+	# The client's threads can take seconds to start on a loaded TCG host.
+	eventually 30 [ "$(ftnic_total hits)" -ge $((hits0 + 2 * lc_n)) ] ||
+		fail "$1: no traffic in hardware 30 s after go (ftnic hits $hits0 -> $(ftnic_total hits))"
 }
 
 # Nothing left behind: no ftnic rule, no rule dropped as stale at an unbind
