@@ -9,11 +9,14 @@ CHAOS_TCP ?= $(if $(CHAOS_MINUTES),1000,200)
 CHAOS_UDP ?= $(if $(CHAOS_MINUTES),1000,200)
 CHAOS_SEED ?= $(shell echo $$RANDOM)
 SLUB_DEBUG_APPEND := --append slub_debug=FZPU
+# A soft lockup ends the chaos guest at once (not at the timeout), with the
+# stuck CPUs' stacks on the console (loglevel 5 shows the traces' level).
+CHAOS_APPEND := $(SLUB_DEBUG_APPEND) --append "softlockup_panic=1 softlockup_all_cpu_backtrace=1 loglevel=5"
 
 .PHONY: check-chaos vm-chaos
 check-chaos vm-chaos: module
 	@start=$$(date +%s); \
-	testing/vm/run-guest --timeout $$(( $(CHAOS_SECS) + 900 )) --mem 3072 $(SLUB_DEBUG_APPEND) \
+	testing/vm/run-guest --timeout $$(( $(CHAOS_SECS) + 600 )) --mem 3072 $(CHAOS_APPEND) \
 		kunit/guest/chaos.sh $(CHAOS_SECS) $(CHAOS_TCP) $(CHAOS_UDP) $(CHAOS_SEED); \
 	status=$$?; echo "check-chaos: $$(( $$(date +%s) - start )) s"; exit $$status
 

@@ -17,7 +17,7 @@
 # Pass: no WARN/BUG/oops/slub/list-debug report; after the churn traffic flows
 # again and takes the fastpath; every conntrack entry marked [OFFLOAD] has a
 # flow; once the flowtables are gone the module holds no memory, no entry is
-# left [OFFLOAD], the module unloads and slab + vmalloc usage return to the
+# left [OFFLOAD], the module unloads and slab objects in use + vmalloc return to the
 # baseline. Prints operations per kind, faults injected, flows and packets.
 set -u
 . kunit/guest/flowlane-env.sh
@@ -221,6 +221,8 @@ churn()
 		for op in $(printf '%s\n' "${OPS[@]}" | shuf --random-source=<(yes $RANDOM)); do
 			[ "$(date +%s)" -lt $end ] || break
 			[ "$op" = fault ] || op_done "$op"
+			# One line per operation: a guest that hangs still shows what it was doing.
+			say "op $op"
 			"op_$op"
 			sleep "0.$((RANDOM % 3))"
 		done
@@ -233,15 +235,18 @@ churn()
 stat_of() { python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
 flows_now() { rt awk '/^flowtable/ { for (i = 1; i < NF; i++) if ($i == "flows") n += $(i + 1) } END { print n + 0 }' /proc/net/flowlane; }
 offloaded_ct() { rt conntrack -L 2>/dev/null | grep -c '\[OFFLOAD\]'; }
-# Slab (reclaimable or not) plus vmalloc, in kB, with every cache shrunk first (empty
-# slabs kept per CPU would otherwise count) and RCU callbacks given time to run.
+# Slab objects in use (reclaimable or not) plus vmalloc, in kB, with every cache
+# shrunk first and RCU callbacks given time to run. Objects, not slab pages: pages
+# half filled by thousands of freed sockets and skbs stay with their caches and
+# are no leak; an object the module (or anything) still holds counts.
 kernel_mem()
 {
 	local c
 	sync; echo 3 > /proc/sys/vm/drop_caches
 	sleep 2
 	for c in /sys/kernel/slab/*/shrink; do echo 1 > "$c"; done 2>/dev/null
-	awk '/^Slab:|^VmallocUsed:/ { s += $2 } END { print s }' /proc/meminfo
+	{ awk 'NR > 2 { s += $2 * $4 } END { print int(s / 1024) }' /proc/slabinfo
+	  awk '/^VmallocUsed:/ { print $2 }' /proc/meminfo; } | awk '{ s += $1 } END { print s }'
 }
 # The same once namespace teardown (a workqueue) and RCU have finished: until it stops falling.
 kernel_mem_settled()
@@ -255,6 +260,29 @@ kernel_mem_settled()
 		prev=$now
 	done
 	echo "$now"
+}
+# Where the TCP connections stand: the client's retransmission timers (a
+# connection that lost segments during the churn waits out its backoff), the
+# router's conntrack states, flowlane's slowpath reasons.
+tcp_health()
+{
+	echo "client TCP sockets by retransmission timeout:"
+	cl ss -Htin state established "( dport = :5001 )" |
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rto:/) { r = substr($i, 5) / 1000
+			print (r < 1 ? "<1s" : r < 10 ? "1-10s" : r < 60 ? "10-60s" : ">=60s") } }' |
+		sort | uniq -c | sed 's/^/  /'
+	echo "client TCP sockets with unacknowledged data: $(cl ss -Htin state established "( dport = :5001 )" | grep -c 'unacked:')"
+	echo "router conntrack TCP entries by state:"
+	rt conntrack -L -p tcp 2>/dev/null | awk '{ print ($4 ~ /=/) ? "offloaded (no state shown)" : $4 }' | sort | uniq -c | sed 's/^/  /'
+	flowlane_stats
+}
+# Slab caches whose objects in use grew between two /proc/slabinfo snapshots,
+# biggest first (kB).
+slab_growth()
+{
+	awk 'FNR == NR { if (FNR > 2) b[$1] = $2 * $4; next }
+	     FNR > 2 { d = ($2 * $4 - b[$1]) / 1024; if (d > 32) printf "  %-28s +%d kB\n", $1, d }' "$1" "$2" |
+		sort -t+ -k2 -rn | head -12
 }
 t0=$(date +%s)
 say() { echo "[+$(( $(date +%s) - t0 ))s] $*"; }
@@ -279,13 +307,17 @@ rmmod flowlane
 ip netns del cl; ip netns del rt; ip netns del sv
 lsmod | awk 'NR > 1 {print $1}' | sort > /tmp/modules.before
 mem0=$(kernel_mem_settled)
+cp /proc/slabinfo /tmp/slabinfo.before
 topology || exit 1
 insmod "$KO" || exit 1
 ruleset_doc
-sv python3 kunit/guest/flowgen.py serve --port 5001 --udp-flows 16 &
+# Started with ip netns exec itself, not through the sv/cl functions: $! is then
+# python3's own PID (ip execs it), so the TERM below reaches flowgen, not a subshell
+# that would die and leave flowgen running, its sockets holding the namespaces.
+ip netns exec sv python3 kunit/guest/flowgen.py serve --port 5001 --udp-flows 16 &
 server=$!
 sleep 2
-cl python3 kunit/guest/flowgen.py client --server 10.0.2.2 --port 5001 --tcp "$ntcp" --udp "$nudp" \
+ip netns exec cl python3 kunit/guest/flowgen.py client --server 10.0.2.2 --port 5001 --tcp "$ntcp" --udp "$nudp" \
 	--udp-ports 16 --interval 2 --stats /tmp/flowgen.json &
 client=$!
 # Let every connection open (emulated, it takes a while) before the churn starts.
@@ -311,6 +343,7 @@ hits0=$(flowlane_hits) msgs0=$(stat_of /tmp/flowgen.json tcp_msgs) udp0=$(stat_o
 sleep 15
 hits1=$(flowlane_hits) msgs1=$(stat_of /tmp/flowgen.json tcp_msgs) udp1=$(stat_of /tmp/flowgen.json udp_echoed)
 say "after the churn: 15 s: fastpath hits +$((hits1 - hits0)), TCP echoes +$((msgs1 - msgs0)), UDP echoes +$((udp1 - udp0)), $(flows_now) flows, $(offloaded_ct) entries [OFFLOAD]"
+tcp_health
 check "after the churn: TCP traffic flows again" "[ $((msgs1 - msgs0)) -gt $((ntcp / 2)) ]"
 check "after the churn: UDP traffic flows again" "[ $((udp1 - udp0)) -gt $((nudp / 2)) ]"
 check "after the churn: traffic takes the fastpath" "[ $((hits1 - hits0)) -gt $((ntcp / 2)) ]"
@@ -339,16 +372,17 @@ check "no flowtable: no conntrack entry left [OFFLOAD] ($(offloaded_ct))" "[ $(o
 cat /sys/kernel/debug/flowlane/memory
 check "no flowtable: the module holds no memory" "grep -qx 'blocks: 0' /sys/kernel/debug/flowlane/memory"
 check "no kvmalloc'd block of the module left" "! grep -q 'fl_alloc' /proc/vmallocinfo"
-flowlane_stats | head -4
 check "the module unloads" "rmmod flowlane && ! lsmod | grep -q '^flowlane '"
 # The namespaces go too (with their sockets, conntrack entries, devices, routes), so
 # what is left beside the baseline is what the module would have leaked.
 ip netns del cl; ip netns del rt; ip netns del sv
 mem1=$(kernel_mem_settled)
+cp /proc/slabinfo /tmp/slabinfo.after
 lsmod | awk 'NR > 1 {print $1}' | sort > /tmp/modules.after
 echo "modules loaded during the run: $(comm -13 /tmp/modules.before /tmp/modules.after | tr '\n' ' ')"
-say "slab + vmalloc: ${mem0} kB before loading and creating the namespaces, ${mem1} kB after unloading and deleting them"
-check "slab + vmalloc back to the baseline (+$((mem1 - mem0)) kB <= 1024 kB)" "[ $((mem1 - mem0)) -le 1024 ]"
+say "slab objects + vmalloc: ${mem0} kB before loading and creating the namespaces, ${mem1} kB after unloading and deleting them"
+echo "slab caches whose objects in use grew:"; slab_growth /tmp/slabinfo.before /tmp/slabinfo.after
+check "slab objects + vmalloc back to the baseline (+$((mem1 - mem0)) kB <= 1024 kB)" "[ $((mem1 - mem0)) -le 1024 ]"
 dmesg_clean "chaos run" && pass "no WARN/BUG/oops/slub/list-debug report" || fail "kernel reports"
 
 total_ops=$(ops_total)
