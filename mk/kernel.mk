@@ -90,7 +90,7 @@ kunit-x86: $(BUILD)/.deps-kernel
 .PHONY: check-kernel
 check-kernel: module
 	@failed=""; \
-	for t in vm-check vm-coexist vm-scenarios vm-selftest vm-selftest-612 vm-offload-quick vm-equivalence check-hostile check-chaos kunit-um kunit-x86; do \
+	for t in vm-check vm-coexist vm-install vm-scenarios vm-selftest vm-selftest-612 vm-offload-quick vm-equivalence check-hostile check-chaos kunit-um kunit-x86; do \
 		echo "--- make $$t"; \
 		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \

@@ -41,8 +41,51 @@ stamped()
 	done
 }
 
+# slim_modules RELEASE: /lib/modules/RELEASE as this test needs it, without the
+# rest. DKMS runs depmod for every kernel it installs to, and depmod reads every
+# module of the tree: over 9p under TCG, 4000 modules take six minutes per
+# kernel, all of it spent on drivers this test never loads. The tree keeps its
+# own files (indexes, modules.order, the build link) and, bound read-only from
+# the real one, the subsystems nft, conntrack and the flowtables load from
+# (net, lib, crypto, arch) and veth; depmod and modprobe then work on it as on
+# any tree, and DKMS's updates/dkms lands in it.
+# With HEADERS=no the tree leaves out its build link too, so that DKMS sees no
+# headers for that kernel and skips it (see the PREBUILT note below).
+slim_modules()
+{
+	local k=$1 headers=$2 full=/lib/modules/$1 orig=/run/modules-orig/$1 d
+	mkdir -p "$orig"
+	mount --bind "$full" "$orig"
+	mount -t tmpfs tmpfs "$full"
+	cp -P "$orig"/modules.* "$full"/
+	if [ "$headers" = yes ]; then
+		for d in build source; do [ -e "$orig/$d" ] && cp -P "$orig/$d" "$full/"; done
+	fi
+	for d in net lib crypto arch; do
+		mkdir -p "$full/kernel/$d"
+		mount --bind -o ro "$orig/kernel/$d" "$full/kernel/$d"
+	done
+	mkdir -p "$full/kernel/drivers/net"
+	cp "$orig"/kernel/drivers/net/veth.ko* "$full/kernel/drivers/net/"
+}
+
 dmesg -C
 echo "guest kernel $kver, flowlane $version"
+# The kernels DKMS is to install for: every supported line the host has; with
+# PREBUILT only the guest's own. Debian 12's DKMS (3.0.10) loads one kernel's
+# build from an archive (dkms ldtarball keeps the first: the same read-only
+# locals as its mktarball), and the postinst would compile for any other kernel
+# under TCG, a quarter of an hour. Each line's DKMS build and install is
+# check-deb's on the host; make vm-install-build compiles for both in here.
+all=$(scripts/guest-kver --all)
+dkms_kernels=$all
+[ -n "$prebuilt" ] && dkms_kernels=$kver
+for k in $all; do
+	headers=no
+	grep -qx "$k" <<< "$dkms_kernels" && headers=yes
+	slim_modules "$k" $headers
+	echo "/lib/modules/$k: $(find /lib/modules/$k/kernel -name '*.ko*' | wc -l) modules (net, lib, crypto, arch, veth), headers: $headers"
+done
 modules_state
 
 # --------------------------------------------------------------------- 1
@@ -64,17 +107,22 @@ secs=$(( $(date +%s) - start ))
 check "dpkg -i: exit 0 (${secs} s)" "[ $rc -eq 0 ]"
 echo "--- dkms status"
 dkms_state | sed 's/^/    /'
-# The postinst installs for the running kernel and the newest one installed:
-# every supported line (scripts/guest-kver --all) the host has.
-for k in $(scripts/guest-kver --all); do
+# The postinst installs for the running kernel and the newest one installed
+# whose headers it finds.
+for k in $dkms_kernels; do
 	check "dkms: flowlane/$version installed for $k, vermagic $k" \
 		"dkms_state | grep -q \"^flowlane/$version, $k, [^:]*: installed\" && \
-		 modinfo -F vermagic /lib/modules/$k/updates/dkms/flowlane.ko | grep -q '^$k '"
+		 modinfo -F vermagic /lib/modules/$k/updates/dkms/flowlane.ko* | grep -q '^$k '"
 done
 if [ -n "$prebuilt" ]; then
-	check "dkms: the postinst loaded the host's DKMS builds (dkms ldtarball) instead of compiling" \
+	check "dkms: the postinst loaded the host's DKMS build (dkms ldtarball) instead of compiling" \
 		"grep -q 'Loading tarball for flowlane-$version' /tmp/dpkg-i.log && \
-		 ! grep -Eq \"Building initial module for ($(scripts/guest-kver --all | paste -sd'|'))\\\$\" /tmp/dpkg-i.log"
+		 ! grep -q 'Building initial module for' /tmp/dpkg-i.log"
+	for k in $all; do
+		[ "$k" = "$kver" ] && continue
+		check "dkms: $k without headers in this run: skipped, nothing installed for it" \
+			"grep -q 'Module build for kernel $k was skipped' /tmp/dpkg-i.log && ! ls /lib/modules/$k/updates/dkms/flowlane.ko* 2>/dev/null"
+	done
 else
 	check "dkms: the postinst built the module for $kver" "grep -q 'Building initial module for $kver' /tmp/dpkg-i.log"
 fi
