@@ -179,7 +179,9 @@ run()
 	sleep 1
 	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
 	sort $d/frames.cl > $d/sorted.cl; sort $d/frames.sv > $d/sorted.sv
-	echo "$name: frames received: client side $(wc -l < $d/sorted.cl), server side $(wc -l < $d/sorted.sv)"
+	echo "$name: frames received: client side $(wc -l < $d/sorted.cl), server side $(wc -l < $d/sorted.sv)" \
+		"(RSTs without data, not compared: $(cat $d/frames.cl.rst $d/frames.sv.rst 2>/dev/null | wc -l))"
+	cat $d/frames.cl.rst $d/frames.sv.rst 2>/dev/null | head -3
 	retransmissions $name cl sv; retransmissions $name sv cl
 	rt nft flush ruleset
 	teardown cl rt sv

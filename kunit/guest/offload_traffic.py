@@ -8,7 +8,8 @@
                            touch DIR/phase2; wait for DIR/close; close
   capture IFACE OUT        one canonical line per frame received on IFACE, until
                            killed; repeated TCP segments apart in OUT.dup, the
-                           TCP segments sent in OUT.sent (retransmission check)
+                           TCP segments sent in OUT.sent (retransmission check),
+                           RSTs without data apart in OUT.rst
 
 OFFLOAD_PHASE2_SECONDS=S makes phase 2 last S seconds (an exchange every 0.5 s).
 OFFLOAD_RST_CASES=NAME,... closes those TCP cases with a RST instead of a FIN.
@@ -16,7 +17,10 @@ CASES is a file of lines "name family proto src sport dst dport listen_port".
 Canonical frame lines keep what a router changes (MACs, VLAN tags, addresses,
 TTL / hop limit, ports, TCP flags, payload, checksum validity) and leave out
 what the end hosts choose per run (TCP sequence numbers, windows, options,
-IPv4 ids) and pure ACKs, whose number depends on timing.
+IPv4 ids) and pure ACKs, whose number depends on timing. An end host's RST
+without data goes apart too: one answers a segment that arrives at a socket
+already gone (a retransmitted handshake or close on a slow TCG host), which
+timing decides, not the router; OUT.rst keeps them, canonical, for the log.
 """
 import os
 import select
@@ -295,14 +299,16 @@ TP_STATUS_VLAN_VALID = 1 << 4
 
 def capture(iface, out):
     """Received frames to OUT; a TCP segment received a second time to
-    OUT.dup ('seq len flags line'); TCP segments this host sent to OUT.sent."""
+    OUT.dup ('seq len flags line'); TCP segments this host sent to OUT.sent;
+    RSTs without data to OUT.rst."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
     s.setsockopt(263, PACKET_AUXDATA, 1)  # SOL_PACKET: learn of stripped VLAN tags
     s.bind((iface, 0))
     stop = []
     seen = set()
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    with open(out, 'w') as f, open(out + '.dup', 'w') as dup, open(out + '.sent', 'w') as sent:
+    with open(out, 'w') as f, open(out + '.dup', 'w') as dup, open(out + '.sent', 'w') as sent, \
+            open(out + '.rst', 'w') as rst:
         touch(out + '.ready')
         while not stop:
             try:
@@ -326,6 +332,10 @@ def capture(iface, out):
                         vlan = tci & 0xfff
             line = canon_frame(data, vlan)
             if not line:
+                continue
+            if seg and seg.split()[1:] == ['0', '4']:  # no data, RST only
+                rst.write(line + '\n')
+                rst.flush()
                 continue
             if seg and seg in seen:
                 dup.write(seg + ' ' + line + '\n')
