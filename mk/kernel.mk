@@ -93,7 +93,7 @@ kunit-x86: $(BUILD)/.deps-kernel
 .PHONY: check-kernel
 check-kernel: module
 	@failed=""; \
-	for t in vm-check vm-coexist vm-install vm-scenarios vm-selftest vm-selftest-612 vm-offload-quick vm-equivalence check-hostile check-chaos kunit-um; do \
+	for t in vm-check vm-coexist vm-install vm-scenarios vm-selftest vm-selftest-612 vm-offload-quick vm-equivalence check-hostile check-chaos vm-bench-smoke kunit-um; do \
 		echo "--- make $$t"; \
 		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \

@@ -35,7 +35,8 @@ done
 . kunit/guest/flowlane-env.sh
 . kunit/guest/install-lib.sh
 export FLOWLANE_KO=${FLOWLANE_KO:-$PWD/flowlane.ko}
-NS=${BENCH_NS:-1 1000 100000 1000000}
+# Flow counts separated by commas or spaces (commas survive every layer of quoting).
+NS=$(echo "${BENCH_NS:-1 1000 100000 1000000}" | tr ',' ' ')
 ROUNDS=${BENCH_ROUNDS:-3}
 WINDOWS=${BENCH_WINDOWS:-3}
 WINDOW=${BENCH_WINDOW:-2}
@@ -144,7 +145,7 @@ ruleset()
 		in_ns rt nft -f - <<-'EOF'
 		table ip r {
 			counter classic { }
-			chain fwd {
+			chain forwarding {
 				type filter hook forward priority 0; policy accept;
 				ct state new,established counter name "classic"
 			}
@@ -157,7 +158,7 @@ ruleset()
 			flowtable f {
 				hook ingress priority 0; devices = { eth0, eth1 };
 			}
-			chain fwd {
+			chain forwarding {
 				type filter hook forward priority 0; policy accept;
 				meta l4proto udp flow add @f
 				ct state new,established counter name "classic"
